@@ -1,0 +1,128 @@
+# oomguard: one Makefile, no generated build system.
+# make            build/oomguard
+# make test       every test this machine can run (installs what they need)
+# make demo       the field scenario on this host
+# See README.md for the other targets.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+BUILD      ?= build
+SYSTEMD    ?= 1
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS       := libevent inih
+ifeq ($(SYSTEMD),1)
+PKGS       += libsystemd
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2
+# Warnings are errors in CI (CI=true) or when WERROR=1.
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARNINGS += -Werror
+endif
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) \
+              -DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=$(SYSTEMD) \
+              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
+
+# Each unit suite links only the modules it tests.
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy
+check_units_MODS  := units
+check_config_MODS := config units log
+check_cgroup_MODS := cgroup file
+check_memcg_MODS  := memcg file
+check_psi_MODS    := psi file
+check_policy_MODS := policy
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
+
+WORKLOADS := $(patsubst tests/workload/%.c,$(BUILD)/workload/%,$(wildcard tests/workload/*.c))
+
+.PHONY: all deps test check-unit check-integration check-asan lint install demo clean bench
+
+all: $(BUILD)/oomguard
+
+$(BUILD)/oomguard: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD) $(BUILD)/tests $(BUILD)/workload:
+	mkdir -p $@
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %,$(BUILD)/%.o,$$($$*_MODS)) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
+$(BUILD)/workload/%: tests/workload/%.c | $(BUILD)/workload
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# Debian packages the build and the tests need; installed only when missing.
+DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
+             clang-format cppcheck util-linux procps
+deps:
+	@missing=; for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_DEFAULT_TIMEOUT=30 $$t; done
+
+check-integration: $(BUILD)/oomguard $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/integration/run.sh
+
+# Unit and integration tests again under AddressSanitizer and UBSan,
+# stopping at the first error.
+check-asan:
+	$(MAKE) BUILD=build/asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' check-unit check-integration \
+		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+lint:
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/workload/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit tests/workload
+
+test: deps
+	$(MAKE) all
+	$(MAKE) lint
+	$(MAKE) check-unit
+	$(MAKE) check-integration
+	$(MAKE) check-asan
+
+demo: deps all $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/demo.sh
+
+install: $(BUILD)/oomguard
+	install -D -m 0755 $(BUILD)/oomguard $(DESTDIR)$(SBINDIR)/oomguard
+	install -D -m 0644 conf/oomguard.ini $(DESTDIR)$(SYSCONFDIR)/oomguard/oomguard.ini.example
+	install -D -m 0644 docs/oomguard.8 $(DESTDIR)$(MANDIR)/man8/oomguard.8
+	install -D -m 0644 docs/oomguard.ini.5 $(DESTDIR)$(MANDIR)/man5/oomguard.ini.5
+
+clean:
+	rm -rf build
+
+# Flags live here: a change to them rebuilds everything.
+$(OBJS): Makefile
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,684 @@
+/*
+ * config.c: the key table, and the file, environment and flag loaders
+ * that feed it. A value is parsed and range-checked when it is set;
+ * relations between keys are checked once everything is loaded.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+enum key_type {
+	KT_CGROUP,
+	KT_METRIC,
+	KT_DURATION,
+	KT_SIZE,
+	KT_THRESHOLD,
+	KT_RESERVE,
+	KT_SIGNAL,
+	KT_BOOL,
+	KT_PSI,
+	KT_TARGET,
+	KT_RESTART,
+	KT_LEVEL,
+	KT_FORMAT,
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	uint64_t min; /* durations and sizes: the accepted range */
+	uint64_t max;
+	const char *help;
+};
+
+#define MS 1000ULL
+#define SEC 1000000ULL
+#define OFF(field) offsetof(struct config, field)
+
+static const struct key keys[CONFIG_NKEYS] = {
+	{ "watch", "cgroup", KT_CGROUP, OFF(cgroup), 0, 0,
+	    "cgroup to watch: self (oomguard's own) or a path" },
+	{ "watch", "metric", KT_METRIC, OFF(metric), 0, 0,
+	    "what is compared with the thresholds: usage, workingset (usage minus inactive file cache) or anon" },
+	{ "watch", "poll_min", KT_DURATION, OFF(poll_min_usec), 100, 10 * SEC,
+	    "shortest polling interval, used close to a threshold" },
+	{ "watch", "poll_max", KT_DURATION, OFF(poll_max_usec), 1 * MS, 60 * SEC,
+	    "longest polling interval, used far from every threshold" },
+	{ "watch", "max_growth", KT_SIZE, OFF(max_growth_bytes), 1 << 20, 1ULL << 40,
+	    "fastest memory growth per second to plan polling for" },
+	{ "watch", "psi", KT_PSI, OFF(psi), 0, 0,
+	    "PSI trigger such as \"some 100ms 1s\" (stall within window), or none" },
+	{ "gc", "at", KT_THRESHOLD, OFF(gc_at), 0, 0,
+	    "ask the app to free memory at this level (percent of the limit or a size, or none)" },
+	{ "gc", "signal", KT_SIGNAL, OFF(gc_signal), 0, 0,
+	    "signal that asks the app to free memory" },
+	{ "gc", "cooldown", KT_DURATION, OFF(gc_cooldown_usec), 10 * MS, 3600 * SEC,
+	    "repeat the request this often while memory stays at or above gc.at" },
+	{ "gc", "rearm_below", KT_THRESHOLD, OFF(gc_rearm_below), 0, 0,
+	    "an episode ends, and escalation starts again at gc, below this level" },
+	{ "gc", "require_handler", KT_BOOL, OFF(gc_require_handler), 0, 0,
+	    "send the gc signal only to a process that catches it (yes/no)" },
+	{ "restart", "at", KT_THRESHOLD, OFF(restart_at), 0, 0,
+	    "ask the app to restart gracefully at this level (or none)" },
+	{ "restart", "signal", KT_SIGNAL, OFF(restart_signal), 0, 0,
+	    "signal that asks the app to shut down" },
+	{ "restart", "grace", KT_DURATION, OFF(restart_grace_usec), 0, 3600 * SEC,
+	    "SIGKILL the app this long after the restart signal if it is still running" },
+	{ "restart", "startup", KT_DURATION, OFF(restart_startup_usec), 0, 3600 * SEC,
+	    "a freshly started app is not sent the restart signal during this" },
+	{ "kill", "at", KT_THRESHOLD, OFF(kill_at), 0, 0,
+	    "SIGKILL the app at once at this level (or none)" },
+	{ "reserve", "size", KT_RESERVE, OFF(reserve_size), 0, 0,
+	    "emergency reserve held for rescuing a frozen cgroup: auto, a size, a percent, or none" },
+	{ "action", "target", KT_TARGET, OFF(target), 0, 0,
+	    "who gets the signals: main (the app), group (its process group) or cgroup (every process in it)" },
+	{ "action", "dry_run", KT_BOOL, OFF(dry_run), 0, 0,
+	    "log every decision but send nothing (yes/no)" },
+	{ "supervise", "restart", KT_RESTART, OFF(supervise_restart), 0, 0,
+	    "restart the app: on-watchdog (when oomguard ended it), always, or never" },
+	{ "supervise", "restart_delay", KT_DURATION, OFF(restart_delay_usec), 0, 3600 * SEC,
+	    "first delay before a restart; doubles on each quick failure" },
+	{ "supervise", "restart_delay_max", KT_DURATION, OFF(restart_delay_max_usec), 0, 3600 * SEC,
+	    "longest delay before a restart" },
+	{ "supervise", "stable", KT_DURATION, OFF(stable_usec), 0, 24 * 3600 * SEC,
+	    "a run this long resets the restart delay" },
+	{ "log", "level", KT_LEVEL, OFF(log_level), 0, 0,
+	    "error, warn, info or debug" },
+	{ "log", "format", KT_FORMAT, OFF(log_format), 0, 0,
+	    "text or json" },
+};
+
+static const char *const metric_names[] = { "usage", "workingset", "anon" };
+static const char *const target_names[] = { "main", "group", "cgroup" };
+static const char *const restart_names[] = { "on-watchdog", "always", "never" };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *
+config_metric_name(enum metric m)
+{
+	return metric_names[m];
+}
+
+const char *
+config_target_name(enum target_mode t)
+{
+	return target_names[t];
+}
+
+const char *
+config_restart_name(enum restart_mode m)
+{
+	return restart_names[m];
+}
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->cgroup, sizeof(c->cgroup), "self");
+	c->metric = METRIC_WORKINGSET;
+	c->poll_min_usec = 2 * MS;
+	c->poll_max_usec = 1 * SEC;
+	c->max_growth_bytes = 1ULL << 30;
+	c->gc_at = (struct threshold){ THRESHOLD_PERCENT, 75 * UNITS_PCT_SCALE };
+	c->gc_signal = SIGUSR1;
+	c->gc_cooldown_usec = 1 * SEC;
+	c->gc_rearm_below = (struct threshold){ THRESHOLD_PERCENT, 70 * UNITS_PCT_SCALE };
+	c->gc_require_handler = true;
+	c->restart_at = (struct threshold){ THRESHOLD_PERCENT, 90 * UNITS_PCT_SCALE };
+	c->restart_signal = SIGTERM;
+	c->restart_grace_usec = 10 * SEC;
+	c->restart_startup_usec = 10 * SEC;
+	c->kill_at = (struct threshold){ THRESHOLD_PERCENT, 97 * UNITS_PCT_SCALE };
+	c->reserve_size = (struct threshold){ THRESHOLD_AUTO, 0 };
+	c->target = TARGET_MAIN;
+	c->supervise_restart = RESTART_ON_WATCHDOG;
+	c->restart_delay_usec = 1 * SEC;
+	c->restart_delay_max_usec = 60 * SEC;
+	c->stable_usec = 60 * SEC;
+	c->log_level = LOG_LVL_INFO;
+	c->log_format = LOG_FMT_TEXT;
+}
+
+static int
+parse_name(const char *s, const char *const *names, size_t n, int *ret)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (int)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "some 100ms 1s": the kernel takes windows from 500ms to 10s and a stall
+ * no longer than its window. */
+static int
+parse_psi(const char *s, struct psi_trigger *ret, char *err, size_t errlen)
+{
+	char kind[8], stall[UNITS_BUF], window[UNITS_BUF], extra[2];
+	struct psi_trigger t = { .enabled = true };
+
+	if (s[0] == '\0' || strcmp(s, "none") == 0) {
+		*ret = (struct psi_trigger){ .enabled = false };
+		return 0;
+	}
+	if (sscanf(s, "%7s %31s %31s %1s", kind, stall, window, extra) != 3 ||
+	    (strcmp(kind, "some") != 0 && strcmp(kind, "full") != 0)) {
+		snprintf(err, errlen, "expected \"some|full STALL WINDOW\" or none");
+		return -EINVAL;
+	}
+	t.full = strcmp(kind, "full") == 0;
+	if (units_parse_duration(stall, &t.stall_usec) < 0 ||
+	    units_parse_duration(window, &t.window_usec) < 0) {
+		snprintf(err, errlen, "stall and window are durations such as 100ms and 1s");
+		return -EINVAL;
+	}
+	if (t.window_usec < 500 * MS || t.window_usec > 10 * SEC || t.stall_usec == 0 ||
+	    t.stall_usec > t.window_usec) {
+		snprintf(err, errlen, "window must be 500ms..10s and stall above 0 and within it");
+		return -EINVAL;
+	}
+	*ret = t;
+	return 0;
+}
+
+char *
+config_psi_format(const struct psi_trigger *t, char *buf, size_t len)
+{
+	char stall[UNITS_BUF], window[UNITS_BUF];
+
+	if (!t->enabled)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%s %s %s", t->full ? "full" : "some",
+		    units_format_duration(t->stall_usec, stall),
+		    units_format_duration(t->window_usec, window));
+	return buf;
+}
+
+static int
+set_ranged(const struct key *k, uint64_t v, uint64_t *field, char *err, size_t errlen)
+{
+	char lo[UNITS_BUF], hi[UNITS_BUF];
+
+	if (v < k->min || v > k->max) {
+		if (k->type == KT_SIZE)
+			snprintf(err, errlen, "out of range (%s to %s)", units_format_size(k->min, lo),
+			    units_format_size(k->max, hi));
+		else
+			snprintf(err, errlen, "out of range (%s to %s)",
+			    units_format_duration(k->min, lo), units_format_duration(k->max, hi));
+		return -EINVAL;
+	}
+	*field = v;
+	return 0;
+}
+
+static int
+set_cgroup(char *field, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "self") != 0 && value[0] != '/') {
+		snprintf(err, errlen, "expected self or an absolute path");
+		return -EINVAL;
+	}
+	if (strlen(value) >= PATH_MAX) {
+		snprintf(err, errlen, "path too long");
+		return -EINVAL;
+	}
+	strcpy(field, value);
+	return 0;
+}
+
+static int
+set_signal(const char *value, int *field, char *err, size_t errlen)
+{
+	int signo;
+
+	if (units_parse_signal(value, &signo) < 0) {
+		snprintf(err, errlen, "unknown signal '%s'", value);
+		return -EINVAL;
+	}
+	if (signo == SIGKILL || signo == SIGSTOP || signo == SIGCHLD) {
+		snprintf(err, errlen, "%s cannot be used here (SIGKILL is [kill] at's job)", value);
+		return -EINVAL;
+	}
+	*field = signo;
+	return 0;
+}
+
+static int
+set_threshold(const struct key *k, const char *value, struct threshold *field, char *err,
+    size_t errlen)
+{
+	int r = units_parse_threshold(value, k->type == KT_RESERVE, field);
+
+	if (r == -ERANGE)
+		snprintf(err, errlen, "'%s' is out of range (above 0%%, at most 100%%)", value);
+	else if (r < 0)
+		snprintf(err, errlen, "'%s' is not %s", value,
+		    k->type == KT_RESERVE ? "auto, none, a percentage or a size (B, K, M, G)"
+					  : "none, a percentage (75%) or a size (B, K, M, G)");
+	return r < 0 ? -EINVAL : 0;
+}
+
+static int
+set_enum(const char *value, const char *const *names, size_t n, int *field, char *err,
+    size_t errlen)
+{
+	char list[128] = "";
+
+	if (parse_name(value, names, n, field) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+		    names[i]);
+	snprintf(err, errlen, "unknown value '%s' (expected %s)", value, list);
+	return -EINVAL;
+}
+
+static int
+set_value(struct config *c, const struct key *k, const char *value, char *err, size_t errlen)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	static const char *const formats[] = { "text", "json" };
+	void *field = (char *)c + k->offset;
+	uint64_t v;
+	int r;
+
+	switch (k->type) {
+	case KT_CGROUP:
+		return set_cgroup(field, value, err, errlen);
+	case KT_METRIC:
+		return set_enum(value, metric_names, NELEM(metric_names), field, err, errlen);
+	case KT_TARGET:
+		return set_enum(value, target_names, NELEM(target_names), field, err, errlen);
+	case KT_RESTART:
+		return set_enum(value, restart_names, NELEM(restart_names), field, err, errlen);
+	case KT_LEVEL:
+		return set_enum(value, levels, NELEM(levels), field, err, errlen);
+	case KT_FORMAT:
+		return set_enum(value, formats, NELEM(formats), field, err, errlen);
+	case KT_DURATION:
+		r = units_parse_duration(value, &v);
+		if (r < 0) {
+			snprintf(err, errlen, "'%s' is not a duration (a number with us, ms, s, m or h)",
+			    value);
+			return -EINVAL;
+		}
+		return set_ranged(k, v, field, err, errlen);
+	case KT_SIZE:
+		r = units_parse_size(value, &v);
+		if (r < 0) {
+			snprintf(err, errlen, "'%s' is not a size (a number with B, K, M, G or T)",
+			    value);
+			return -EINVAL;
+		}
+		return set_ranged(k, v, field, err, errlen);
+	case KT_THRESHOLD:
+	case KT_RESERVE:
+		return set_threshold(k, value, field, err, errlen);
+	case KT_SIGNAL:
+		return set_signal(value, field, err, errlen);
+	case KT_BOOL:
+		if (units_parse_bool(value, field) < 0) {
+			snprintf(err, errlen, "'%s' is not yes or no", value);
+			return -EINVAL;
+		}
+		return 0;
+	case KT_PSI:
+		return parse_psi(value, field, err, errlen);
+	}
+	return -EINVAL;
+}
+
+static int
+key_find(const char *section, const char *name)
+{
+	for (int i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static bool
+section_known(const char *section)
+{
+	for (int i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+config_set(struct config *c, const char *section, const char *key, const char *value,
+    const struct config_origin *origin, char *err, size_t errlen)
+{
+	int i = key_find(section, key);
+	char msg[CONFIG_ERR_MAX];
+
+	if (i < 0) {
+		if (!section_known(section))
+			snprintf(err, errlen, "unknown section [%s]", section);
+		else
+			snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
+		return -ENOENT;
+	}
+	if (set_value(c, &keys[i], value, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "[%s] %s: %s", section, key, msg);
+		return -EINVAL;
+	}
+	c->origin[i] = *origin;
+	return 0;
+}
+
+/* State for one parse of a file. inih reports the line of the first
+ * handler failure, and the reader below counts lines so that each key's
+ * origin, used by later errors, has its line too. */
+struct file_ctx {
+	struct config *c;
+	FILE *fp;
+	int line;
+	bool seen[CONFIG_NKEYS];
+	char msg[CONFIG_ERR_MAX];
+	bool failed;
+};
+
+static char *
+file_reader(char *str, int num, void *stream)
+{
+	struct file_ctx *ctx = stream;
+	char *s = fgets(str, num, ctx->fp);
+
+	if (s != NULL)
+		ctx->line++;
+	return s;
+}
+
+static int
+file_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct file_ctx *ctx = user;
+	struct config_origin origin = { ORIGIN_FILE, NULL, ctx->line };
+	int i = key_find(section, name);
+	char msg[CONFIG_ERR_MAX];
+
+	if (ctx->failed)
+		return 1; /* inih keeps the first error's line; keep its message too */
+	if (i >= 0 && ctx->seen[i]) {
+		snprintf(msg, sizeof(msg), "[%s] %s is set twice", section, name);
+	} else if (config_set(ctx->c, section, name, value, &origin, msg, sizeof(msg)) == 0) {
+		if (i >= 0)
+			ctx->seen[i] = true;
+		return 1;
+	}
+	snprintf(ctx->msg, sizeof(ctx->msg), "%s", msg);
+	ctx->failed = true;
+	return 0;
+}
+
+int
+config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct file_ctx ctx = { .c = c };
+	int line;
+
+	ctx.fp = fopen(path, "re");
+	if (ctx.fp == NULL) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	/* Continuation lines would let a value run on unnoticed. */
+	ini_allow_multiline = false;
+	line = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
+	fclose(ctx.fp);
+	if (line == 0)
+		return 0;
+	snprintf(err, errlen, "%s:%d: %s", path, line,
+	    ctx.failed ? ctx.msg : "syntax error (expected [section] or key = value)");
+	return -EINVAL;
+}
+
+/* OOMGUARD_GC_REARM_BELOW for [gc] rearm_below. */
+static void
+env_name(const struct key *k, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "OOMGUARD_%s_%s", k->section, k->name);
+
+	for (size_t i = 0; i < n && i < len; i++)
+		buf[i] = (char)toupper((unsigned char)buf[i]);
+}
+
+static int
+env_apply(struct config *c, const char *entry, char *err, size_t errlen)
+{
+	const char *eq = strchr(entry, '=');
+	struct config_origin origin = { ORIGIN_ENV, NULL, 0 };
+	char name[64], msg[CONFIG_ERR_MAX];
+
+	if (eq == NULL)
+		return 0;
+	for (int i = 0; i < CONFIG_NKEYS; i++) {
+		env_name(&keys[i], name, sizeof(name));
+		if (strlen(name) != (size_t)(eq - entry) || strncmp(entry, name, strlen(name)) != 0)
+			continue;
+		if (config_set(c, keys[i].section, keys[i].name, eq + 1, &origin, msg,
+			sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s: %s", name, msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "%.*s: unknown variable (see oomguard --dump-config for the keys)",
+	    (int)(eq - entry), entry);
+	return -EINVAL;
+}
+
+int
+config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
+{
+	for (; *envp != NULL; envp++) {
+		if (strncmp(*envp, "OOMGUARD_", 9) != 0 || strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0)
+			continue;
+		if (env_apply(c, *envp, err, errlen) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+origin_format(const struct config *c, int i, char *buf, size_t len)
+{
+	const struct config_origin *o = &c->origin[i];
+
+	switch (o->kind) {
+	case ORIGIN_FILE:
+		snprintf(buf, len, "%s:%d", c->path, o->line);
+		break;
+	case ORIGIN_ENV:
+		env_name(&keys[i], buf, len);
+		break;
+	case ORIGIN_FLAG:
+		snprintf(buf, len, "%s", o->flag);
+		break;
+	case ORIGIN_DEFAULT:
+		snprintf(buf, len, "default [%s] %s", keys[i].section, keys[i].name);
+		break;
+	}
+}
+
+static int
+validation_error(const struct config *c, int i, char *err, size_t errlen, const char *what)
+{
+	char where[PATH_MAX + 32];
+
+	origin_format(c, i, where, sizeof(where));
+	snprintf(err, errlen, "%s: %s", where, what);
+	return -EINVAL;
+}
+
+/* Two thresholds can be ordered here only when both are armed and of the
+ * same kind; a percentage against a size is checked once the limit is
+ * known, at run time. */
+static bool
+threshold_misordered(const struct threshold *lo, const struct threshold *hi)
+{
+	return lo->kind == hi->kind && (lo->kind == THRESHOLD_PERCENT || lo->kind == THRESHOLD_BYTES) &&
+	    lo->value >= hi->value;
+}
+
+/* The pairs of levels that must rise in this order; the error is reported
+ * against the key of the second, unless only the first was set by the
+ * user. */
+static const struct {
+	const char *lo_section, *hi_section;
+	const char *lo_key;
+	const char *what;
+} level_order[] = {
+	{ "gc", "restart", "at", "[restart] at must be above [gc] at" },
+	{ "restart", "kill", "at", "[kill] at must be above [restart] at" },
+	{ "gc", "kill", "at", "[kill] at must be above [gc] at" },
+};
+
+static int
+validate_levels(const struct config *c, char *err, size_t errlen)
+{
+	for (size_t p = 0; p < NELEM(level_order); p++) {
+		int lo = key_find(level_order[p].lo_section, "at");
+		int hi = key_find(level_order[p].hi_section, "at");
+		const struct threshold *tlo = (const void *)((const char *)c + keys[lo].offset);
+		const struct threshold *thi = (const void *)((const char *)c + keys[hi].offset);
+
+		if (!threshold_misordered(tlo, thi))
+			continue;
+		if (c->origin[hi].kind == ORIGIN_DEFAULT)
+			hi = lo;
+		return validation_error(c, hi, err, errlen, level_order[p].what);
+	}
+	return 0;
+}
+
+/* The rearm level must lie below the lowest armed level. */
+static int
+validate_rearm(const struct config *c, char *err, size_t errlen)
+{
+	const struct threshold *levels[] = { &c->gc_at, &c->restart_at, &c->kill_at };
+	int rearm = key_find("gc", "rearm_below");
+
+	if (c->gc_rearm_below.kind == THRESHOLD_NONE)
+		return validation_error(c, rearm, err, errlen, "[gc] rearm_below cannot be none");
+	for (size_t i = 0; i < NELEM(levels); i++) {
+		if (levels[i]->kind == THRESHOLD_NONE)
+			continue;
+		if (threshold_misordered(&c->gc_rearm_below, levels[i]))
+			return validation_error(c, rearm, err, errlen,
+			    "[gc] rearm_below must be below the lowest armed level");
+		break;
+	}
+	return 0;
+}
+
+int
+config_validate(const struct config *c, char *err, size_t errlen)
+{
+	int r;
+
+	r = validate_levels(c, err, errlen);
+	if (r < 0)
+		return r;
+	r = validate_rearm(c, err, errlen);
+	if (r < 0)
+		return r;
+	if (c->poll_min_usec > c->poll_max_usec)
+		return validation_error(c, key_find("watch", "poll_min"), err, errlen,
+		    "[watch] poll_min must not exceed poll_max");
+	if (c->restart_delay_usec > c->restart_delay_max_usec)
+		return validation_error(c, key_find("supervise", "restart_delay"), err, errlen,
+		    "[supervise] restart_delay must not exceed restart_delay_max");
+	if (c->gc_at.kind == THRESHOLD_NONE && c->restart_at.kind == THRESHOLD_NONE &&
+	    c->kill_at.kind == THRESHOLD_NONE)
+		return validation_error(c, key_find("gc", "at"), err, errlen,
+		    "every level is none: oomguard would do nothing");
+	return 0;
+}
+
+static void
+value_format(const struct config *c, const struct key *k, char *buf, size_t len)
+{
+	const void *field = (const char *)c + k->offset;
+	char tmp[UNITS_BUF];
+
+	switch (k->type) {
+	case KT_CGROUP:
+		snprintf(buf, len, "%s", (const char *)field);
+		break;
+	case KT_METRIC:
+		snprintf(buf, len, "%s", metric_names[*(const int *)field]);
+		break;
+	case KT_TARGET:
+		snprintf(buf, len, "%s", target_names[*(const int *)field]);
+		break;
+	case KT_RESTART:
+		snprintf(buf, len, "%s", restart_names[*(const int *)field]);
+		break;
+	case KT_LEVEL:
+		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)field));
+		break;
+	case KT_FORMAT:
+		snprintf(buf, len, "%s", log_format_name(*(const enum log_format *)field));
+		break;
+	case KT_DURATION:
+		snprintf(buf, len, "%s", units_format_duration(*(const uint64_t *)field, tmp));
+		break;
+	case KT_SIZE:
+		snprintf(buf, len, "%s", units_format_size(*(const uint64_t *)field, tmp));
+		break;
+	case KT_THRESHOLD:
+	case KT_RESERVE:
+		snprintf(buf, len, "%s", units_format_threshold(field, tmp));
+		break;
+	case KT_SIGNAL:
+		snprintf(buf, len, "%s", units_format_signal(*(const int *)field, tmp));
+		break;
+	case KT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)field ? "yes" : "no");
+		break;
+	case KT_PSI:
+		config_psi_format(field, buf, len);
+		break;
+	}
+}
+
+void
+config_dump(const struct config *c, FILE *fp)
+{
+	char value[PATH_MAX];
+	const char *section = "";
+
+	fprintf(fp, "# oomguard configuration (oomguard.ini(5)).\n");
+	fprintf(fp, "# Environment: OOMGUARD_<SECTION>_<KEY>; flags win over the environment,\n");
+	fprintf(fp, "# the environment over this file, this file over the defaults.\n");
+	for (int i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(fp, "\n[%s]\n", section);
+		}
+		value_format(c, &keys[i], value, sizeof(value));
+		fprintf(fp, "# %s\n%s = %s\n", keys[i].help, keys[i].name, value);
+	}
+}

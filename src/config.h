@@ -1,0 +1,118 @@
+/*
+ * config.h: oomguard's configuration: the built-in defaults, the INI file
+ * (parsed by inih), OOMGUARD_<SECTION>_<KEY> environment variables and
+ * command-line flags, applied in that order so later sources win.
+ * Everything is table-driven: one table names every key, its type, its
+ * default and its help line, and serves parsing, validation and dumping.
+ */
+#ifndef OOMGUARD_CONFIG_H
+#define OOMGUARD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "units.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/oomguard/oomguard.ini"
+#define CONFIG_ERR_MAX 512
+
+enum metric { METRIC_USAGE, METRIC_WORKINGSET, METRIC_ANON };
+enum restart_mode { RESTART_ON_WATCHDOG, RESTART_ALWAYS, RESTART_NEVER };
+enum target_mode { TARGET_MAIN, TARGET_GROUP, TARGET_CGROUP };
+
+/* A PSI trigger: stall of stall_usec within window_usec. */
+struct psi_trigger {
+	bool enabled;
+	bool full; /* "full" instead of "some" */
+	uint64_t stall_usec;
+	uint64_t window_usec;
+};
+
+enum origin_kind { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
+
+/* Where a key's value came from, for error messages. */
+struct config_origin {
+	enum origin_kind kind;
+	const char *flag; /* ORIGIN_FLAG: the flag's name, a string literal */
+	int line;         /* ORIGIN_FILE: the line in config.path */
+};
+
+/* The number of keys in the table; config_origin slots are indexed by key. */
+#define CONFIG_NKEYS 25
+
+struct config {
+	/* [watch] */
+	char cgroup[PATH_MAX];
+	enum metric metric;
+	uint64_t poll_min_usec;
+	uint64_t poll_max_usec;
+	uint64_t max_growth_bytes; /* per second */
+	struct psi_trigger psi;
+	/* [gc] */
+	struct threshold gc_at;
+	int gc_signal;
+	uint64_t gc_cooldown_usec;
+	struct threshold gc_rearm_below;
+	bool gc_require_handler;
+	/* [restart] */
+	struct threshold restart_at;
+	int restart_signal;
+	uint64_t restart_grace_usec;
+	uint64_t restart_startup_usec;
+	/* [kill] */
+	struct threshold kill_at;
+	/* [reserve] */
+	struct threshold reserve_size;
+	/* [action] */
+	enum target_mode target;
+	bool dry_run;
+	/* [supervise] */
+	enum restart_mode supervise_restart;
+	uint64_t restart_delay_usec;
+	uint64_t restart_delay_max_usec;
+	uint64_t stable_usec;
+	/* [log] */
+	enum log_level log_level;
+	enum log_format log_format;
+	/* the file read, if any, and where each key's value came from */
+	char path[PATH_MAX];
+	struct config_origin origin[CONFIG_NKEYS];
+};
+
+/* Fill c with the built-in defaults. */
+void config_defaults(struct config *c);
+
+/* Set [section] key = value, parsed and checked on its own; origin names
+ * where it came from. Return 0, or
+ * -ENOENT for an unknown section or key, -EINVAL for a bad value, with a
+ * message (without the origin) in err. */
+int config_set(struct config *c, const char *section, const char *key, const char *value,
+    const struct config_origin *origin, char *err, size_t errlen);
+
+/* Parse an INI file into c over what c holds. Return 0, or -errno when the
+ * file cannot be read, or -EINVAL with "FILE:LINE: what" in err. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Apply OOMGUARD_<SECTION>_<KEY> variables from envp (NULL-terminated).
+ * Return 0, or -EINVAL with "NAME: what" in err (unknown OOMGUARD_
+ * variables are errors). */
+int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
+
+/* Check the relations between keys (level order, poll bounds, ...).
+ * Return 0, or -EINVAL with "ORIGIN: what" in err. */
+int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* Write c as INI, every key with a help comment, to fp. */
+void config_dump(const struct config *c, FILE *fp);
+
+/* Names for enum values, as they appear in the file. */
+const char *config_metric_name(enum metric m);
+const char *config_target_name(enum target_mode t);
+const char *config_restart_name(enum restart_mode m);
+/* Print a PSI trigger as "some 100ms 1s", or "" when disabled. */
+char *config_psi_format(const struct psi_trigger *t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * main.c: command line, configuration loading and dispatch to the
+ * commands: probe, --check-config, --dump-config.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "probe.h"
+
+#ifndef OOMGUARD_VERSION
+#define OOMGUARD_VERSION "0.1.0"
+#endif
+
+/* Exit codes of oomguard's own (see oomguard(8)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_START = 1, /* start-up failed: no cgroup, unreadable files */
+	EXIT_USAGE = 64,
+	EXIT_CONFIG = 78,
+};
+
+extern char **environ;
+
+/* A flag that sets a configuration key. */
+struct flag_key {
+	const char *flag;
+	const char *section;
+	const char *key;
+};
+
+static const struct flag_key flag_keys[] = {
+	{ "--gc-at", "gc", "at" },
+	{ "--gc-signal", "gc", "signal" },
+	{ "--restart-at", "restart", "at" },
+	{ "--grace", "restart", "grace" },
+	{ "--kill-at", "kill", "at" },
+	{ "--cgroup", "watch", "cgroup" },
+	{ "--log-level", "log", "level" },
+	{ "--log-format", "log", "format" },
+	{ "--dry-run", "action", "dry_run" },
+};
+
+#define NFLAG_KEYS (sizeof(flag_keys) / sizeof(flag_keys[0]))
+
+enum command { CMD_WATCH, CMD_PROBE, CMD_CHECK, CMD_DUMP, CMD_HELP, CMD_VERSION };
+
+struct args {
+	enum command command;
+	const char *config_path; /* -c, or NULL */
+	const char *flag_values[NFLAG_KEYS];
+	pid_t pid;
+	bool json;
+	const char *proc_root;
+	const char *fs_root;
+	char **app_argv; /* after "--" */
+};
+
+enum {
+	OPT_CHECK = 256,
+	OPT_DUMP,
+	OPT_PID,
+	OPT_JSON,
+	OPT_PROC_ROOT,
+	OPT_FS_ROOT,
+	OPT_VERSION,
+	OPT_FLAG_KEY, /* OPT_FLAG_KEY + i for flag_keys[i] */
+};
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, 'n' },
+	{ "dump-config", no_argument, NULL, OPT_DUMP },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+	{ "fs-root", required_argument, NULL, OPT_FS_ROOT },
+	{ "gc-at", required_argument, NULL, OPT_FLAG_KEY + 0 },
+	{ "gc-signal", required_argument, NULL, OPT_FLAG_KEY + 1 },
+	{ "restart-at", required_argument, NULL, OPT_FLAG_KEY + 2 },
+	{ "grace", required_argument, NULL, OPT_FLAG_KEY + 3 },
+	{ "kill-at", required_argument, NULL, OPT_FLAG_KEY + 4 },
+	{ "cgroup", required_argument, NULL, OPT_FLAG_KEY + 5 },
+	{ "log-level", required_argument, NULL, OPT_FLAG_KEY + 6 },
+	{ "log-format", required_argument, NULL, OPT_FLAG_KEY + 7 },
+	{ "dry-run", no_argument, NULL, OPT_FLAG_KEY + 8 },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: oomguard [options] -- app [args...]   run app and keep it under its memory limit\n"
+	    "       oomguard probe [--cgroup PATH | --pid PID] [--json]\n"
+	    "       oomguard --check-config [-c FILE]\n"
+	    "       oomguard --dump-config [-c FILE]\n"
+	    "\n"
+	    "options:\n"
+	    "  -c, --config FILE     configuration file (default " CONFIG_DEFAULT_PATH
+	    " if it exists)\n"
+	    "  -n, --check-config    check the configuration and exit\n"
+	    "      --dump-config     print the effective configuration as INI\n"
+	    "      --cgroup PATH     cgroup to watch: self, a directory or a cgroup path\n"
+	    "      --pid PID         probe: the cgroup of this process\n"
+	    "      --json            probe: print JSON\n"
+	    "      --gc-at LEVEL     ask the app to free memory at LEVEL (75%%, 700M, none)\n"
+	    "      --gc-signal SIG   signal for the gc request (default SIGUSR1)\n"
+	    "      --restart-at LEVEL  send the restart signal at LEVEL\n"
+	    "      --grace DURATION  SIGKILL this long after the restart signal\n"
+	    "      --kill-at LEVEL   SIGKILL at LEVEL\n"
+	    "      --log-level LVL   error, warn, info or debug\n"
+	    "      --log-format FMT  text or json\n"
+	    "      --dry-run         log decisions, send nothing\n"
+	    "      --proc-root DIR   read /proc from DIR (for tests)\n"
+	    "      --fs-root DIR     prefix cgroup mount points with DIR (for tests)\n"
+	    "  -h, --help            show this help\n"
+	    "      --version         show the version\n"
+	    "\n"
+	    "Every configuration key can be set as OOMGUARD_<SECTION>_<KEY>; see oomguard(8).\n");
+}
+
+static int
+usage_error(const char *what)
+{
+	fprintf(stderr, "oomguard: %s\nTry 'oomguard --help' for more information.\n", what);
+	return EXIT_USAGE;
+}
+
+static int
+parse_pid(const char *s, pid_t *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0 || v > 4194304)
+		return -EINVAL;
+	*ret = (pid_t)v;
+	return 0;
+}
+
+/* Parse argv into a; return -1 on success, else an exit code. */
+static int
+args_parse(int argc, char **argv, struct args *a)
+{
+	char msg[160];
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->proc_root = "/proc";
+	a->fs_root = "";
+	if (argc > 1 && strcmp(argv[1], "probe") == 0) {
+		a->command = CMD_PROBE;
+		argv++;
+		argc--;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+c:nh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case 'n':
+			a->command = CMD_CHECK;
+			break;
+		case OPT_DUMP:
+			a->command = CMD_DUMP;
+			break;
+		case 'h':
+			a->command = CMD_HELP;
+			return -1;
+		case OPT_VERSION:
+			a->command = CMD_VERSION;
+			return -1;
+		case OPT_PID:
+			if (parse_pid(optarg, &a->pid) < 0)
+				return usage_error("--pid needs a process ID");
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_PROC_ROOT:
+			a->proc_root = optarg;
+			break;
+		case OPT_FS_ROOT:
+			a->fs_root = optarg;
+			break;
+		case '?':
+			if (optopt >= OPT_FLAG_KEY || (optopt > 0 && optopt < 256 && optopt != '?'))
+				snprintf(msg, sizeof(msg), "option '%s' needs a value", argv[optind - 1]);
+			else
+				snprintf(msg, sizeof(msg), "unknown option '%s'", argv[optind - 1]);
+			return usage_error(msg);
+		default:
+			a->flag_values[opt - OPT_FLAG_KEY] = optarg != NULL ? optarg : "yes";
+			break;
+		}
+	}
+	if (optind < argc) {
+		if (a->command != CMD_WATCH) {
+			snprintf(msg, sizeof(msg), "unexpected argument '%s'", argv[optind]);
+			return usage_error(msg);
+		}
+		a->app_argv = argv + optind;
+	}
+	if ((a->pid > 0 || a->json) && a->command != CMD_PROBE)
+		return usage_error("--pid and --json go with probe");
+	return -1;
+}
+
+/* Defaults, then the file, the environment and the flags. Return -1 when
+ * the configuration is valid, else an exit code (the error printed). */
+static int
+config_load(const struct args *a, struct config *c)
+{
+	static const struct config_origin flag_origin_base = { ORIGIN_FLAG, NULL, 0 };
+	const char *path = a->config_path;
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+
+	config_defaults(c);
+	if (path == NULL)
+		path = getenv("OOMGUARD_CONFIG");
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		path = CONFIG_DEFAULT_PATH;
+	if (path != NULL && config_load_file(c, path, err, sizeof(err)) < 0)
+		goto fail;
+	if (config_load_env(c, environ, err, sizeof(err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < NFLAG_KEYS; i++) {
+		struct config_origin o = flag_origin_base;
+		char msg[CONFIG_ERR_MAX];
+
+		if (a->flag_values[i] == NULL)
+			continue;
+		o.flag = flag_keys[i].flag;
+		if (config_set(c, flag_keys[i].section, flag_keys[i].key, a->flag_values[i], &o, msg,
+			sizeof(msg)) < 0) {
+			snprintf(err, sizeof(err), "%s: %s", flag_keys[i].flag, msg);
+			goto fail;
+		}
+	}
+	if (config_validate(c, err, sizeof(err)) < 0)
+		goto fail;
+	return -1;
+fail:
+	fprintf(stderr, "%s\n", err);
+	return EXIT_CONFIG;
+}
+
+static int
+cmd_probe(const struct args *a, const struct config *c)
+{
+	struct probe_request req = {
+		.proc_root = a->proc_root,
+		.fs_root = a->fs_root,
+		.cgroup = c->cgroup,
+		.pid = a->pid,
+		.psi = c->psi,
+	};
+	struct probe_report r;
+	int e;
+
+	/* Probe tries a trigger even when none is configured. */
+	if (!req.psi.enabled)
+		req.psi = (struct psi_trigger){ true, false, 150000, 1000000 };
+	e = probe_run(&req, &r);
+	if (e < 0) {
+		log_error("cannot locate the memory cgroup of %s: %s",
+		    a->pid > 0 ? "that process" : c->cgroup, strerror(-e));
+		return EXIT_FAILURE_START;
+	}
+	if (a->json)
+		probe_print_json(&r, stdout);
+	else
+		probe_print_text(&r, stdout);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config c;
+	struct args a;
+	int r;
+
+	r = args_parse(argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if (a.command == CMD_HELP) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (a.command == CMD_VERSION) {
+		printf("oomguard %s\n", OOMGUARD_VERSION);
+		return EXIT_OK;
+	}
+	r = config_load(&a, &c);
+	if (r >= 0)
+		return r;
+	log_init(c.log_level, c.log_format);
+	switch (a.command) {
+	case CMD_CHECK:
+		printf("configuration OK\n");
+		return EXIT_OK;
+	case CMD_DUMP:
+		config_dump(&c, stdout);
+		return EXIT_OK;
+	case CMD_PROBE:
+		return cmd_probe(&a, &c);
+	default:
+		break;
+	}
+	if (a.app_argv == NULL)
+		return usage_error("no command given: oomguard [options] -- app [args...]");
+	log_error("watching needs the watchdog, which this build does not have yet");
+	return EXIT_FAILURE_START;
+}
