@@ -38,13 +38,15 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_schedule check_supervise
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
 check_memcg_MODS  := memcg file
 check_psi_MODS    := psi file
 check_policy_MODS := policy
+check_supervise_MODS := supervise log
+check_schedule_MODS := schedule
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
@@ -64,7 +66,7 @@ $(BUILD) $(BUILD)/tests $(BUILD)/workload:
 	mkdir -p $@
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %,$(BUILD)/%.o,$$($$*_MODS)) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$($$*_MODS))) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
 $(BUILD)/workload/%: tests/workload/%.c | $(BUILD)/workload

@@ -137,12 +137,14 @@ mounts_line(const char *line, size_t len, struct cgroup_mounts *m)
 		;
 	if (sep + 1 >= n)
 		return;
-	if (fl[sep + 1] == 7 && strncmp(f[sep + 1], "cgroup2", 7) == 0 && !m->has_v2) {
+	/* A later mount at the same point hides an earlier one (a container
+	 * mounting its own cgroupfs over the host's), so the last one wins. */
+	if (fl[sep + 1] == 7 && strncmp(f[sep + 1], "cgroup2", 7) == 0) {
 		m->has_v2 = true;
 		unescape_field(m->v2_root, sizeof(m->v2_root), f[3], fl[3]);
 		unescape_field(m->v2_point, sizeof(m->v2_point), f[4], fl[4]);
 	} else if (fl[sep + 1] == 6 && strncmp(f[sep + 1], "cgroup", 6) == 0 && sep + 3 < n &&
-	    list_has_memory(f[sep + 3], fl[sep + 3]) && !m->has_v1_memory) {
+	    list_has_memory(f[sep + 3], fl[sep + 3])) {
 		m->has_v1_memory = true;
 		unescape_field(m->v1_root, sizeof(m->v1_root), f[3], fl[3]);
 		unescape_field(m->v1_point, sizeof(m->v1_point), f[4], fl[4]);
@@ -170,8 +172,8 @@ cgroup_parse_mounts(const char *text, struct cgroup_mounts *ret)
 }
 
 int
-cgroup_join(const char *fs_root, const char *mount_root, const char *mount_point,
-    const char *path, char *ret, size_t len)
+cgroup_join(const char *fs_root, const char *mount_root, const char *mount_point, const char *path,
+    char *ret, size_t len)
 {
 	size_t rlen = strlen(mount_root);
 	const char *rel;
@@ -273,7 +275,8 @@ cgroup_find_pid(const char *proc_root, const char *fs_root, pid_t pid, struct cg
 			return -ENOENT;
 		cg.version = 1;
 		snprintf(cg.path, sizeof(cg.path), "%s", mb.v1_memory);
-		r = cgroup_join(fs_root, m.v1_root, m.v1_point, mb.v1_memory, cg.dir, sizeof(cg.dir));
+		r = cgroup_join(
+		    fs_root, m.v1_root, m.v1_point, mb.v1_memory, cg.dir, sizeof(cg.dir));
 	} else {
 		if (udir == NULL)
 			return mb.v2[0] == '\0' ? -ENOENT : -EXDEV;
@@ -302,8 +305,8 @@ version_of_dir(const char *dir)
 /* A path given as the cgroup's name in its hierarchy, as /proc/PID/cgroup
  * prints it: look it up under the memory controller's mount. */
 static int
-find_by_name(const struct cgroup_mounts *m, const char *fs_root, const char *path,
-    struct cgroup *cg)
+find_by_name(
+    const struct cgroup_mounts *m, const char *fs_root, const char *path, struct cgroup *cg)
 {
 	int r;
 
@@ -323,8 +326,8 @@ find_by_name(const struct cgroup_mounts *m, const char *fs_root, const char *pat
 /* The cgroup's name from its directory: the directory with the mount point
  * taken off and the mount's root put in front. */
 static void
-name_from_dir(const char *root, const char *point, const char *fs_root, const char *dir,
-    char *ret, size_t len)
+name_from_dir(const char *root, const char *point, const char *fs_root, const char *dir, char *ret,
+    size_t len)
 {
 	size_t flen = strlen(fs_root), plen = strlen(point);
 	const char *rel = dir + flen;
@@ -342,8 +345,7 @@ name_from_dir(const char *root, const char *point, const char *fs_root, const ch
 }
 
 int
-cgroup_find_path(const char *proc_root, const char *fs_root, const char *path,
-    struct cgroup *ret)
+cgroup_find_path(const char *proc_root, const char *fs_root, const char *path, struct cgroup *ret)
 {
 	struct cgroup_mounts m;
 	struct cgroup cg;
@@ -357,9 +359,11 @@ cgroup_find_path(const char *proc_root, const char *fs_root, const char *path,
 	if (file_join(cg.dir, sizeof(cg.dir), fs_root, path) == 0 &&
 	    (cg.version = version_of_dir(cg.dir)) != 0) {
 		if (cg.version == 1)
-			name_from_dir(m.v1_root, m.v1_point, fs_root, cg.dir, cg.path, sizeof(cg.path));
+			name_from_dir(
+			    m.v1_root, m.v1_point, fs_root, cg.dir, cg.path, sizeof(cg.path));
 		else
-			name_from_dir(m.v2_root, m.v2_point, fs_root, cg.dir, cg.path, sizeof(cg.path));
+			name_from_dir(
+			    m.v2_root, m.v2_point, fs_root, cg.dir, cg.path, sizeof(cg.path));
 	} else {
 		r = find_by_name(&m, fs_root, path, &cg);
 		if (r < 0)

@@ -33,8 +33,8 @@ struct cgroup_membership {
 struct cgroup {
 	int version; /* of the memory controller: 1 or 2 */
 	enum cgroup_layout layout;
-	char path[PATH_MAX];   /* within the hierarchy, "/" for its root */
-	char dir[PATH_MAX];    /* its directory, fs_root included */
+	char path[PATH_MAX];     /* within the hierarchy, "/" for its root */
+	char dir[PATH_MAX];      /* its directory, fs_root included */
 	char psi_file[PATH_MAX]; /* the memory pressure file that applies, or "" */
 	bool psi_system;         /* psi_file is the whole system's */
 };
@@ -61,8 +61,8 @@ int cgroup_find_pid(const char *proc_root, const char *fs_root, pid_t pid, struc
 /* Locate a memory cgroup given as a directory, or as a path within the
  * memory hierarchy (as /proc/PID/cgroup prints it). Return 0, or -ENOENT
  * when it is neither, or -errno. */
-int cgroup_find_path(const char *proc_root, const char *fs_root, const char *path,
-    struct cgroup *ret);
+int cgroup_find_path(
+    const char *proc_root, const char *fs_root, const char *path, struct cgroup *ret);
 
 const char *cgroup_layout_name(enum cgroup_layout layout);
 

@@ -39,15 +39,16 @@ struct key {
 	const char *help;
 };
 
-#define MS 1000ULL
-#define SEC 1000000ULL
+#define MS         1000ULL
+#define SEC        1000000ULL
 #define OFF(field) offsetof(struct config, field)
 
 static const struct key keys[CONFIG_NKEYS] = {
 	{ "watch", "cgroup", KT_CGROUP, OFF(cgroup), 0, 0,
 	    "cgroup to watch: self (oomguard's own) or a path" },
 	{ "watch", "metric", KT_METRIC, OFF(metric), 0, 0,
-	    "what is compared with the thresholds: usage, workingset (usage minus inactive file cache) or anon" },
+	    "what is compared with the thresholds: usage, workingset (usage minus inactive file "
+	    "cache) or anon" },
 	{ "watch", "poll_min", KT_DURATION, OFF(poll_min_usec), 100, 10 * SEC,
 	    "shortest polling interval, used close to a threshold" },
 	{ "watch", "poll_max", KT_DURATION, OFF(poll_max_usec), 1 * MS, 60 * SEC,
@@ -77,9 +78,11 @@ static const struct key keys[CONFIG_NKEYS] = {
 	{ "kill", "at", KT_THRESHOLD, OFF(kill_at), 0, 0,
 	    "SIGKILL the app at once at this level (or none)" },
 	{ "reserve", "size", KT_RESERVE, OFF(reserve_size), 0, 0,
-	    "emergency reserve held for rescuing a frozen cgroup: auto, a size, a percent, or none" },
+	    "emergency reserve held for rescuing a frozen cgroup: auto, a size, a percent, or "
+	    "none" },
 	{ "action", "target", KT_TARGET, OFF(target), 0, 0,
-	    "who gets the signals: main (the app), group (its process group) or cgroup (every process in it)" },
+	    "who gets the signals: main (the app), group (its process group) or cgroup (every "
+	    "process in it)" },
 	{ "action", "dry_run", KT_BOOL, OFF(dry_run), 0, 0,
 	    "log every decision but send nothing (yes/no)" },
 	{ "supervise", "restart", KT_RESTART, OFF(supervise_restart), 0, 0,
@@ -90,10 +93,8 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "longest delay before a restart" },
 	{ "supervise", "stable", KT_DURATION, OFF(stable_usec), 0, 24 * 3600 * SEC,
 	    "a run this long resets the restart delay" },
-	{ "log", "level", KT_LEVEL, OFF(log_level), 0, 0,
-	    "error, warn, info or debug" },
-	{ "log", "format", KT_FORMAT, OFF(log_format), 0, 0,
-	    "text or json" },
+	{ "log", "level", KT_LEVEL, OFF(log_level), 0, 0, "error, warn, info or debug" },
+	{ "log", "format", KT_FORMAT, OFF(log_format), 0, 0, "text or json" },
 };
 
 static const char *const metric_names[] = { "usage", "workingset", "anon" };
@@ -214,8 +215,8 @@ set_ranged(const struct key *k, uint64_t v, uint64_t *field, char *err, size_t e
 
 	if (v < k->min || v > k->max) {
 		if (k->type == KT_SIZE)
-			snprintf(err, errlen, "out of range (%s to %s)", units_format_size(k->min, lo),
-			    units_format_size(k->max, hi));
+			snprintf(err, errlen, "out of range (%s to %s)",
+			    units_format_size(k->min, lo), units_format_size(k->max, hi));
 		else
 			snprintf(err, errlen, "out of range (%s to %s)",
 			    units_format_duration(k->min, lo), units_format_duration(k->max, hi));
@@ -258,8 +259,8 @@ set_signal(const char *value, int *field, char *err, size_t errlen)
 }
 
 static int
-set_threshold(const struct key *k, const char *value, struct threshold *field, char *err,
-    size_t errlen)
+set_threshold(
+    const struct key *k, const char *value, struct threshold *field, char *err, size_t errlen)
 {
 	int r = units_parse_threshold(value, k->type == KT_RESERVE, field);
 
@@ -268,13 +269,13 @@ set_threshold(const struct key *k, const char *value, struct threshold *field, c
 	else if (r < 0)
 		snprintf(err, errlen, "'%s' is not %s", value,
 		    k->type == KT_RESERVE ? "auto, none, a percentage or a size (B, K, M, G)"
-					  : "none, a percentage (75%) or a size (B, K, M, G)");
+		                          : "none, a percentage (75%) or a size (B, K, M, G)");
 	return r < 0 ? -EINVAL : 0;
 }
 
 static int
-set_enum(const char *value, const char *const *names, size_t n, int *field, char *err,
-    size_t errlen)
+set_enum(
+    const char *value, const char *const *names, size_t n, int *field, char *err, size_t errlen)
 {
 	char list[128] = "";
 
@@ -312,8 +313,8 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 	case KT_DURATION:
 		r = units_parse_duration(value, &v);
 		if (r < 0) {
-			snprintf(err, errlen, "'%s' is not a duration (a number with us, ms, s, m or h)",
-			    value);
+			snprintf(err, errlen,
+			    "'%s' is not a duration (a number with us, ms, s, m or h)", value);
 			return -EINVAL;
 		}
 		return set_ranged(k, v, field, err, errlen);
@@ -415,8 +416,6 @@ file_handler(void *user, const char *section, const char *name, const char *valu
 	int i = key_find(section, name);
 	char msg[CONFIG_ERR_MAX];
 
-	if (ctx->failed)
-		return 1; /* inih keeps the first error's line; keep its message too */
 	if (i >= 0 && ctx->seen[i]) {
 		snprintf(msg, sizeof(msg), "[%s] %s is set twice", section, name);
 	} else if (config_set(ctx->c, section, name, value, &origin, msg, sizeof(msg)) == 0) {
@@ -443,8 +442,10 @@ config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 		return r;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	/* Continuation lines would let a value run on unnoticed. */
+	/* Continuation lines would let a value run on unnoticed; and the
+	 * message kept must belong to the line inih reports. */
 	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
 	line = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
 	fclose(ctx.fp);
 	if (line == 0)
@@ -477,8 +478,8 @@ env_apply(struct config *c, const char *entry, char *err, size_t errlen)
 		env_name(&keys[i], name, sizeof(name));
 		if (strlen(name) != (size_t)(eq - entry) || strncmp(entry, name, strlen(name)) != 0)
 			continue;
-		if (config_set(c, keys[i].section, keys[i].name, eq + 1, &origin, msg,
-			sizeof(msg)) < 0) {
+		if (config_set(
+		        c, keys[i].section, keys[i].name, eq + 1, &origin, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s: %s", name, msg);
 			return -EINVAL;
 		}
@@ -493,7 +494,8 @@ int
 config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
 	for (; *envp != NULL; envp++) {
-		if (strncmp(*envp, "OOMGUARD_", 9) != 0 || strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0)
+		if (strncmp(*envp, "OOMGUARD_", 9) != 0 ||
+		    strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0)
 			continue;
 		if (env_apply(c, *envp, err, errlen) < 0)
 			return -EINVAL;
@@ -538,7 +540,8 @@ validation_error(const struct config *c, int i, char *err, size_t errlen, const 
 static bool
 threshold_misordered(const struct threshold *lo, const struct threshold *hi)
 {
-	return lo->kind == hi->kind && (lo->kind == THRESHOLD_PERCENT || lo->kind == THRESHOLD_BYTES) &&
+	return lo->kind == hi->kind &&
+	    (lo->kind == THRESHOLD_PERCENT || lo->kind == THRESHOLD_BYTES) &&
 	    lo->value >= hi->value;
 }
 

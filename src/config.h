@@ -17,7 +17,7 @@
 #include "units.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/oomguard/oomguard.ini"
-#define CONFIG_ERR_MAX 512
+#define CONFIG_ERR_MAX      512
 
 enum metric { METRIC_USAGE, METRIC_WORKINGSET, METRIC_ANON };
 enum restart_mode { RESTART_ON_WATCHDOG, RESTART_ALWAYS, RESTART_NEVER };

@@ -162,13 +162,8 @@ log_emit(enum log_level level, const char *msg, const struct log_field *fields, 
 		}
 		line_add(&l, "}");
 	} else {
+		/* In text the message carries what the fields hold. */
 		line_add(&l, "%-5s %s", level_names[level], msg);
-		for (int i = 0; i < nfields; i++) {
-			if (fields[i].str != NULL)
-				line_add(&l, " %s=%s", fields[i].key, fields[i].str);
-			else
-				line_add(&l, " %s=%lld", fields[i].key, fields[i].num);
-		}
 	}
 	line_write(&l);
 	errno = saved_errno;
@@ -193,13 +188,13 @@ log_vemit(enum log_level level, const char *fmt, va_list ap)
 	log_emit(level, msg, NULL, 0);
 }
 
-#define LOG_DEFINE(name, level)                \
-	void name(const char *fmt, ...)        \
-	{                                      \
-		va_list ap;                    \
-		va_start(ap, fmt);             \
-		log_vemit(level, fmt, ap);     \
-		va_end(ap);                    \
+#define LOG_DEFINE(name, level)                                                                    \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_vemit(level, fmt, ap);                                                         \
+		va_end(ap);                                                                        \
 	}
 
 LOG_DEFINE(log_error, LOG_LVL_ERROR)

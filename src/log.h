@@ -36,8 +36,7 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Log msg at level with nfields structured fields after it. */
-void log_fields(enum log_level level, const char *msg, const struct log_field *fields,
-    int nfields);
+void log_fields(enum log_level level, const char *msg, const struct log_field *fields, int nfields);
 
 /* Write s to fp as a JSON string literal, quotes included. */
 void log_json_string(FILE *fp, const char *s);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "probe.h"
+#include "watch.h"
 
 #ifndef OOMGUARD_VERSION
 #define OOMGUARD_VERSION "0.1.0"
@@ -98,7 +99,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: oomguard [options] -- app [args...]   run app and keep it under its memory limit\n"
+	    "usage: oomguard [options] -- app [args...]   run app and keep it under its memory "
+	    "limit\n"
 	    "       oomguard probe [--cgroup PATH | --pid PID] [--json]\n"
 	    "       oomguard --check-config [-c FILE]\n"
 	    "       oomguard --dump-config [-c FILE]\n"
@@ -197,7 +199,8 @@ args_parse(int argc, char **argv, struct args *a)
 			break;
 		case '?':
 			if (optopt >= OPT_FLAG_KEY || (optopt > 0 && optopt < 256 && optopt != '?'))
-				snprintf(msg, sizeof(msg), "option '%s' needs a value", argv[optind - 1]);
+				snprintf(msg, sizeof(msg), "option '%s' needs a value",
+				    argv[optind - 1]);
 			else
 				snprintf(msg, sizeof(msg), "unknown option '%s'", argv[optind - 1]);
 			return usage_error(msg);
@@ -243,8 +246,8 @@ config_load(const struct args *a, struct config *c)
 		if (a->flag_values[i] == NULL)
 			continue;
 		o.flag = flag_keys[i].flag;
-		if (config_set(c, flag_keys[i].section, flag_keys[i].key, a->flag_values[i], &o, msg,
-			sizeof(msg)) < 0) {
+		if (config_set(c, flag_keys[i].section, flag_keys[i].key, a->flag_values[i], &o,
+		        msg, sizeof(msg)) < 0) {
 			snprintf(err, sizeof(err), "%s: %s", flag_keys[i].flag, msg);
 			goto fail;
 		}
@@ -320,8 +323,10 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
-	if (a.app_argv == NULL)
-		return usage_error("no command given: oomguard [options] -- app [args...]");
-	log_error("watching needs the watchdog, which this build does not have yet");
-	return EXIT_FAILURE_START;
+	if (a.app_argv == NULL && strcmp(c.cgroup, "self") == 0)
+		return usage_error("no command given: oomguard [options] -- app [args...], or "
+		                   "--cgroup PATH to watch a cgroup");
+	struct watch_opts wo = { a.proc_root, a.fs_root, a.app_argv };
+
+	return watch_run(&c, &wo);
 }

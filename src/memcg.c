@@ -135,8 +135,8 @@ read_stat(const struct memcg *m, struct memcg_sample *s)
 		return;
 	if (file_kv_lookup(text, v1 ? "total_rss" : "anon", &s->anon_bytes) < 0 ||
 	    file_kv_lookup(text, v1 ? "total_cache" : "file", &s->file_bytes) < 0 ||
-	    file_kv_lookup(text, v1 ? "total_inactive_file" : "inactive_file",
-		&s->inactive_file_bytes) < 0)
+	    file_kv_lookup(
+	        text, v1 ? "total_inactive_file" : "inactive_file", &s->inactive_file_bytes) < 0)
 		return;
 	s->has_stat = true;
 	s->workingset_bytes =

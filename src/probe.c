@@ -44,7 +44,8 @@ try_mechanisms(const struct probe_request *req, struct probe_report *r)
 	if (r->cg.version == 1) {
 		/* A threshold above the current usage, so that registering it
 		 * does not fire it. */
-		r->threshold_err = tried(notify_v1_threshold(r->cg.dir, r->sample.usage_bytes + (64 << 20)));
+		r->threshold_err =
+		    tried(notify_v1_threshold(r->cg.dir, r->sample.usage_bytes + (64 << 20)));
 		r->oom_err = tried(notify_v1_oom(r->cg.dir));
 	} else {
 		r->inotify_err = tried(notify_v2_events(r->cg.dir));
@@ -119,7 +120,8 @@ print_sample_text(const struct probe_report *r, FILE *fp)
 	char e[128];
 
 	if (r->sample_err < 0) {
-		fprintf(fp, "%-16s unreadable: %s\n", "sample", outcome(r->sample_err, e, sizeof(e)));
+		fprintf(
+		    fp, "%-16s unreadable: %s\n", "sample", outcome(r->sample_err, e, sizeof(e)));
 		return;
 	}
 	print_bytes(fp, "usage:", s->usage_bytes, NULL);
@@ -162,8 +164,8 @@ probe_print_text(const struct probe_report *r, FILE *fp)
 	fprintf(fp, "%-16s %s\n", "directory:", r->cg.dir);
 	fprintf(fp, "%-16s %s\n", "files:",
 	    r->cg.version == 1 ? "memory.usage_in_bytes memory.limit_in_bytes memory.stat "
-				 "memory.oom_control"
-			       : "memory.current memory.max memory.high memory.stat memory.events");
+	                         "memory.oom_control"
+	                       : "memory.current memory.max memory.high memory.stat memory.events");
 	print_sample_text(r, fp);
 	if (r->psi_err == 0) {
 		fprintf(fp, "%-16s %s%s\n", "psi file:", r->cg.psi_file,
@@ -175,11 +177,13 @@ probe_print_text(const struct probe_report *r, FILE *fp)
 		fprintf(fp, "%-16s %s\n", "psi:", outcome(r->psi_err, e, sizeof(e)));
 	}
 	fprintf(fp, "notifications:\n");
-	fprintf(fp, "  %-28s %s\n", "v1 threshold eventfd:", outcome(r->threshold_err, e, sizeof(e)));
+	fprintf(
+	    fp, "  %-28s %s\n", "v1 threshold eventfd:", outcome(r->threshold_err, e, sizeof(e)));
 	fprintf(fp, "  %-28s %s\n", "v1 oom eventfd:", outcome(r->oom_err, e, sizeof(e)));
-	fprintf(fp, "  %-28s %s\n", "v2 inotify memory.events:", outcome(r->inotify_err, e, sizeof(e)));
-	snprintf(label, sizeof(label), "psi trigger (%s):",
-	    config_psi_format(&r->trigger, t, sizeof(t)));
+	fprintf(
+	    fp, "  %-28s %s\n", "v2 inotify memory.events:", outcome(r->inotify_err, e, sizeof(e)));
+	snprintf(label, sizeof(label),
+	    "psi trigger (%s):", config_psi_format(&r->trigger, t, sizeof(t)));
 	fprintf(fp, "  %-28s %s\n", label, outcome(r->trigger_err, e, sizeof(e)));
 }
 
@@ -191,7 +195,10 @@ json_outcome(FILE *fp, const char *key, int err, bool last)
 	const char *name = err < 0 ? strerrorname_np(-err) : NULL;
 
 	fprintf(fp, "    \"%s\": \"%s\"%s\n", key,
-	    err == 0 ? "available" : err == PROBE_NA ? "not applicable" : name ? name : "error",
+	    err == 0              ? "available"
+	        : err == PROBE_NA ? "not applicable"
+	        : name            ? name
+	                          : "error",
 	    last ? "" : ",");
 }
 
@@ -228,8 +235,8 @@ json_sample(const struct probe_report *r, FILE *fp)
 	if (s->has_events)
 		fprintf(fp,
 		    "  \"events\": {\"low\": %" PRIu64 ", \"high\": %" PRIu64 ", \"max\": %" PRIu64
-		    ", \"oom\": %" PRIu64 ", \"oom_kill\": %" PRIu64 ", \"oom_group_kill\": %" PRIu64
-		    "},\n",
+		    ", \"oom\": %" PRIu64 ", \"oom_kill\": %" PRIu64
+		    ", \"oom_group_kill\": %" PRIu64 "},\n",
 		    s->events.low, s->events.high, s->events.max, s->events.oom, s->events.oom_kill,
 		    s->events.oom_group_kill);
 }

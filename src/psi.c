@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/epoll.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -18,8 +20,8 @@ parse_line(const char *p, struct psi_line *ret)
 	unsigned a10i, a10f, a60i, a60f, a300i, a300f;
 	unsigned long long total;
 
-	if (sscanf(p, "avg10=%u.%u avg60=%u.%u avg300=%u.%u total=%llu", &a10i, &a10f, &a60i,
-		&a60f, &a300i, &a300f, &total) != 7)
+	if (sscanf(p, "avg10=%u.%u avg60=%u.%u avg300=%u.%u total=%llu", &a10i, &a10f, &a60i, &a60f,
+	        &a300i, &a300f, &total) != 7)
 		return -EINVAL;
 	ret->avg10 = a10i * 100 + a10f;
 	ret->avg60 = a60i * 100 + a60f;
@@ -59,6 +61,7 @@ int
 psi_trigger_open(const char *path, const struct psi_trigger *t, int *ret_epfd, int *ret_psifd)
 {
 	struct epoll_event ev = { .events = EPOLLPRI };
+	struct statfs sfs;
 	char spec[96];
 	int fd, epfd, n, r;
 
@@ -67,6 +70,13 @@ psi_trigger_open(const char *path, const struct psi_trigger *t, int *ret_epfd, i
 	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* Only procfs and cgroupfs files take triggers: writing the spec
+	 * into anything else (a fixture, a copy) would overwrite it. */
+	if (fstatfs(fd, &sfs) < 0 ||
+	    (sfs.f_type != PROC_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)) {
+		close(fd);
+		return -ENOTSUP;
+	}
 	/* The /proc files want the trailing NUL written too. */
 	if (write(fd, spec, (size_t)n + 1) < 0) {
 		r = -errno;

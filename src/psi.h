@@ -34,8 +34,7 @@ int psi_read(const char *path, struct psi_stats *ret);
  * descriptor turns readable when the trigger fires and is what the
  * caller's loop watches. Return 0 and set *ret_epfd and *ret_psifd, or
  * -errno (EINVAL where the kernel refuses triggers). */
-int psi_trigger_open(const char *path, const struct psi_trigger *t, int *ret_epfd,
-    int *ret_psifd);
+int psi_trigger_open(const char *path, const struct psi_trigger *t, int *ret_epfd, int *ret_psifd);
 
 /* After the epoll descriptor turned readable: collect the event. Return 1
  * when the trigger fired, 0 when nothing was pending, -ENODEV when the

@@ -79,16 +79,24 @@ struct unit {
 };
 
 static const struct unit size_units[] = {
-	{ "", 1 }, { "B", 1 },
-	{ "K", 1ULL << 10 }, { "KiB", 1ULL << 10 },
-	{ "M", 1ULL << 20 }, { "MiB", 1ULL << 20 },
-	{ "G", 1ULL << 30 }, { "GiB", 1ULL << 30 },
-	{ "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
+	{ "", 1 },
+	{ "B", 1 },
+	{ "K", 1ULL << 10 },
+	{ "KiB", 1ULL << 10 },
+	{ "M", 1ULL << 20 },
+	{ "MiB", 1ULL << 20 },
+	{ "G", 1ULL << 30 },
+	{ "GiB", 1ULL << 30 },
+	{ "T", 1ULL << 40 },
+	{ "TiB", 1ULL << 40 },
 };
 
 static const struct unit duration_units[] = {
-	{ "us", 1 }, { "ms", 1000 }, { "s", 1000000 },
-	{ "m", 60000000 }, { "h", 3600000000ULL },
+	{ "us", 1 },
+	{ "ms", 1000 },
+	{ "s", 1000000 },
+	{ "m", 60000000 },
+	{ "h", 3600000000ULL },
 };
 
 static int
@@ -111,8 +119,8 @@ parse_with_units(const char *s, const struct unit *units, size_t nunits, uint64_
 int
 units_parse_size(const char *s, uint64_t *ret_bytes)
 {
-	return parse_with_units(s, size_units, sizeof(size_units) / sizeof(size_units[0]),
-	    ret_bytes);
+	return parse_with_units(
+	    s, size_units, sizeof(size_units) / sizeof(size_units[0]), ret_bytes);
 }
 
 int
@@ -122,8 +130,8 @@ units_parse_duration(const char *s, uint64_t *ret_usec)
 		*ret_usec = 0;
 		return 0;
 	}
-	return parse_with_units(s, duration_units,
-	    sizeof(duration_units) / sizeof(duration_units[0]), ret_usec);
+	return parse_with_units(
+	    s, duration_units, sizeof(duration_units) / sizeof(duration_units[0]), ret_usec);
 }
 
 static int
@@ -206,7 +214,8 @@ parse_rt_signal(const char *s, int *ret_signo)
 	}
 	s += 5;
 	if (*s != '\0') {
-		if (*s != (sign > 0 ? '+' : '-') || parse_number(s + 1, 0, SIGRTMAX - SIGRTMIN, &off) < 0)
+		if (*s != (sign > 0 ? '+' : '-') ||
+		    parse_number(s + 1, 0, SIGRTMAX - SIGRTMIN, &off) < 0)
 			return -EINVAL;
 	}
 	*ret_signo = base + sign * (int)off;
@@ -266,8 +275,8 @@ format_exact(uint64_t n, const struct unit *units, size_t nunits, char *buf)
 		if (n != 0 && n % units[i].mult == 0 && units[i].mult >= units[best].mult)
 			best = i;
 	}
-	snprintf(buf, UNITS_BUF, "%llu%s", (unsigned long long)(n / units[best].mult),
-	    units[best].name);
+	snprintf(
+	    buf, UNITS_BUF, "%llu%s", (unsigned long long)(n / units[best].mult), units[best].name);
 	return buf;
 }
 
@@ -275,8 +284,11 @@ char *
 units_format_size(uint64_t bytes, char *buf)
 {
 	static const struct unit out[] = {
-		{ "B", 1 }, { "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 },
-		{ "GiB", 1ULL << 30 }, { "TiB", 1ULL << 40 },
+		{ "B", 1 },
+		{ "KiB", 1ULL << 10 },
+		{ "MiB", 1ULL << 20 },
+		{ "GiB", 1ULL << 30 },
+		{ "TiB", 1ULL << 40 },
 	};
 
 	return format_exact(bytes, out, sizeof(out) / sizeof(out[0]), buf);
@@ -289,8 +301,8 @@ units_format_duration(uint64_t usec, char *buf)
 		snprintf(buf, UNITS_BUF, "0");
 		return buf;
 	}
-	return format_exact(usec, duration_units, sizeof(duration_units) / sizeof(duration_units[0]),
-	    buf);
+	return format_exact(
+	    usec, duration_units, sizeof(duration_units) / sizeof(duration_units[0]), buf);
 }
 
 char *
@@ -360,8 +372,8 @@ units_threshold_bytes(const struct threshold *t, uint64_t limit_bytes)
 	case THRESHOLD_PERCENT:
 		if (limit_bytes == 0)
 			return UINT64_MAX;
-		return (uint64_t)((unsigned __int128)limit_bytes * t->value /
-		    (100 * UNITS_PCT_SCALE));
+		return (
+		    uint64_t)((unsigned __int128)limit_bytes * t->value / (100 * UNITS_PCT_SCALE));
 	default:
 		return UINT64_MAX;
 	}

@@ -1,0 +1,202 @@
+/*
+ * action.c: pidfd signalling with cgroup membership checks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "file.h"
+
+static int
+pidfd_open_(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+pidfd_send(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int
+action_parse_caught(const char *status_text, int sig)
+{
+	const char *p = strstr(status_text, "\nSigCgt:");
+	unsigned long long mask;
+
+	if (p == NULL || sscanf(p + 8, " %llx", &mask) != 1 || sig < 1 || sig > 64)
+		return -EINVAL;
+	return (mask >> (sig - 1)) & 1 ? 1 : 0;
+}
+
+int
+action_caught(const char *proc_root, pid_t pid, int sig)
+{
+	char path[PATH_MAX], text[4096];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
+	r = file_read(path, text, sizeof(text));
+	if (r < 0)
+		return r;
+	return action_parse_caught(text, sig);
+}
+
+/* Does a /proc/PID/cgroup text put the process in path, for the memory
+ * controller of this version? */
+static bool
+cgroup_text_has(const char *text, const char *path, int version)
+{
+	const char *line = text;
+	size_t plen = strlen(path);
+
+	while (line != NULL && *line != '\0') {
+		const char *c2 = strchr(line, ':') ? strchr(strchr(line, ':') + 1, ':') : NULL;
+		const char *nl = strchr(line, '\n');
+		bool v2 = strncmp(line, "0::", 3) == 0;
+		bool mem = c2 != NULL && memmem(line, (size_t)(c2 - line), "memory", 6) != NULL;
+
+		if (c2 != NULL && ((version == 2 && v2) || (version == 1 && mem)) &&
+		    strncmp(c2 + 1, path, plen) == 0 &&
+		    (c2[1 + plen] == '\n' || c2[1 + plen] == '\0'))
+			return true;
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+int
+action_in_cgroup(const struct action_ctx *ctx, pid_t pid)
+{
+	char path[PATH_MAX], text[4096];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", ctx->proc_root, (int)pid);
+	r = file_read(path, text, sizeof(text));
+	if (r < 0)
+		return r;
+	return cgroup_text_has(text, ctx->cgroup_path, ctx->cgroup_version) ? 1 : 0;
+}
+
+/* Signal pid through pidfd after checking, with the pidfd held (so the
+ * PID cannot be reused meanwhile), that it is in the cgroup and, when
+ * asked, catches sig. */
+static int
+signal_checked(const struct action_ctx *ctx, pid_t pid, int pidfd, int sig, bool need_handler)
+{
+	int r = action_in_cgroup(ctx, pid);
+
+	if (r == -ENOENT)
+		return -ESRCH;
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -EXDEV;
+	if (need_handler) {
+		r = action_caught(ctx->proc_root, pid, sig);
+		if (r <= 0)
+			return r == 0 ? -ENOTSUP : r;
+	}
+	return pidfd_send(pidfd, sig);
+}
+
+int
+action_signal_main(const struct action_ctx *ctx, pid_t pid, int pidfd, int sig, bool need_handler,
+    struct action_result *ret)
+{
+	struct action_result res = { 0, 0, 0, pid };
+	int fd = pidfd, r;
+
+	if (fd < 0) {
+		fd = pidfd_open_(pid);
+		if (fd < 0)
+			return fd == -EINVAL ? -ESRCH : fd;
+	}
+	r = signal_checked(ctx, pid, fd, sig, need_handler);
+	if (fd != pidfd)
+		close(fd);
+	if (r < 0)
+		return r;
+	res.sent = 1;
+	*ret = res;
+	return 0;
+}
+
+static pid_t
+pgid_of(const char *proc_root, pid_t pid)
+{
+	char path[PATH_MAX], text[1024];
+	const char *p;
+	int pgid;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+	if (file_read(path, text, sizeof(text)) < 0)
+		return -1;
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	p = strrchr(text, ')');
+	if (p == NULL || sscanf(p + 1, " %*c %*d %d", &pgid) != 1)
+		return -1;
+	return pgid;
+}
+
+static void
+signal_one(const struct action_ctx *ctx, pid_t pid, pid_t pgid, int sig, bool need_handler,
+    struct action_result *res)
+{
+	int fd, r;
+
+	fd = pidfd_open_(pid);
+	if (fd < 0) {
+		res->skipped++;
+		return;
+	}
+	if (pgid > 0 && pgid_of(ctx->proc_root, pid) != pgid)
+		r = -ESRCH;
+	else
+		r = signal_checked(ctx, pid, fd, sig, need_handler);
+	close(fd);
+	if (r < 0) {
+		res->skipped++;
+		if (res->first_err == 0 && r != -ESRCH && r != -ENOTSUP)
+			res->first_err = r;
+		return;
+	}
+	if (res->sent++ == 0)
+		res->pid = pid;
+}
+
+int
+action_signal_cgroup(
+    const struct action_ctx *ctx, pid_t pgid, int sig, bool need_handler, struct action_result *ret)
+{
+	struct action_result res = { 0, 0, 0, 0 };
+	char path[PATH_MAX], text[65536];
+	pid_t self = getpid();
+	char *p, *end;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", ctx->cgroup_dir);
+	r = file_read(path, text, sizeof(text));
+	if (r < 0)
+		return r;
+	for (p = text; *p != '\0'; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid > 0 && pid != self)
+			signal_one(ctx, (pid_t)pid, pgid, sig, need_handler, &res);
+	}
+	*ret = res;
+	return 0;
+}

@@ -1,0 +1,261 @@
+/*
+ * policy.c: oomguard's escalation policy (gc, restart, kill), pure code.
+ *
+ * Everything here is a function of its arguments and of struct policy_state:
+ * no I/O, no clock reads, no globals. docs/policy.md states the rules.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/* a - b, or 0 when b is later: a time that seems to run backwards is 0. */
+static uint64_t
+policy_sub_usec(uint64_t a_usec, uint64_t b_usec)
+{
+	return a_usec > b_usec ? a_usec - b_usec : 0;
+}
+
+/*
+ * Whether interval_usec has passed between then_usec and now_usec, both on
+ * the policy clock. That clock only moves forward but may wrap, as jiffies
+ * do, so the difference is taken modulo 2^64: exact for any interval under
+ * 584,000 years, and a clock pushed past UINT64_MAX by a wild jump keeps
+ * running instead of stopping. An interval of POLICY_OFF never passes.
+ */
+static bool
+policy_elapsed(uint64_t now_usec, uint64_t then_usec, uint64_t interval_usec)
+{
+	if (interval_usec == POLICY_OFF)
+		return false;
+	return now_usec - then_usec >= interval_usec;
+}
+
+/*
+ * Whether the sample has reached a level. A frozen cgroup has reached every
+ * armed level: it is at its limit whatever the metric says (the metric may
+ * exclude page cache, and v1 usage is fuzzy).
+ */
+static bool
+policy_reached(uint64_t level_bytes, const struct policy_input *in)
+{
+	if (level_bytes == POLICY_OFF)
+		return false;
+	return in->frozen || in->metric_bytes >= level_bytes;
+}
+
+static uint64_t
+policy_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The level that opens an episode; POLICY_OFF when every level is off. */
+static uint64_t
+policy_lowest_bytes(const struct policy_levels *lv)
+{
+	return policy_min(lv->gc_bytes, policy_min(lv->restart_bytes, lv->kill_bytes));
+}
+
+/*
+ * The level below which an episode ends. A rearm level that is off, or not
+ * below the opening level, is taken as the opening level: otherwise a metric
+ * between the two would end and reopen an episode on every sample.
+ */
+static uint64_t
+policy_rearm_bytes(const struct policy_levels *lv, uint64_t lowest_bytes)
+{
+	return policy_min(lv->rearm_bytes, lowest_bytes);
+}
+
+/*
+ * Advances the policy's own clock by the forward step of now_usec and
+ * returns it. A backward step counts as no time passed, and time goes on
+ * from there, so one bad sample cannot stall the grace period for as long
+ * as the jump was. The clock starts at the first now_usec, so that it reads
+ * like CLOCK_MONOTONIC in logs until the first backward step.
+ */
+static uint64_t
+policy_clock(struct policy_state *st, uint64_t now_usec)
+{
+	if (!st->clock_started) {
+		st->clock_started = true;
+		st->clock_usec = now_usec;
+	} else if (now_usec > st->last_now_usec) {
+		st->clock_usec += now_usec - st->last_now_usec;
+	}
+	st->last_now_usec = now_usec;
+	return st->clock_usec;
+}
+
+/*
+ * A new generation is a new process: what was sent to the old one (and its
+ * pending grace kill) says nothing about it. Its start time is carried onto
+ * the policy clock once, so that later clock steps cannot move it.
+ */
+static void
+policy_track_target(struct policy_state *st, const struct policy_input *in, uint64_t clock_usec)
+{
+	uint64_t age_usec;
+
+	if (st->target_seen && st->target_generation == in->target_generation)
+		return;
+	age_usec = policy_sub_usec(in->now_usec, in->target_started_usec);
+	st->target_seen = true;
+	st->target_generation = in->target_generation;
+	st->target_start_usec = clock_usec - age_usec; /* modulo 2^64 */
+	st->target_gc_sent = false;
+	st->target_restart_sent = false;
+	st->target_restart_usec = 0;
+	st->target_kill_sent = false;
+}
+
+/*
+ * Closes the episode below rearm (or when no level is armed, as when the
+ * limit is removed) and opens one at the lowest armed level. What was sent
+ * to the target stays: a target told to restart still owes its exit.
+ */
+static void
+policy_track_episode(
+    struct policy_state *st, const struct policy_levels *lv, const struct policy_input *in)
+{
+	uint64_t lowest_bytes = policy_lowest_bytes(lv);
+
+	if (st->in_episode &&
+	    (lowest_bytes == POLICY_OFF ||
+	        (!in->frozen && in->metric_bytes < policy_rearm_bytes(lv, lowest_bytes)))) {
+		st->in_episode = false;
+		st->restart_fired = false;
+		st->target_gc_sent = false;
+	}
+	if (!st->in_episode && policy_reached(lowest_bytes, in))
+		st->in_episode = true;
+}
+
+/* The kill level (or a frozen cgroup), or a restart whose grace ran out. */
+static bool
+policy_kill_due(const struct policy_state *st, const struct policy_levels *lv,
+    const struct policy_timing *tm, const struct policy_input *in, uint64_t clock_usec)
+{
+	if (st->target_kill_sent)
+		return false;
+	if (policy_reached(lv->kill_bytes, in))
+		return true;
+	return st->target_restart_sent &&
+	    policy_elapsed(clock_usec, st->target_restart_usec, tm->grace_usec);
+}
+
+static bool
+policy_gc_usable(const struct policy_levels *lv, const struct policy_input *in)
+{
+	return lv->gc_bytes != POLICY_OFF && in->gc_allowed;
+}
+
+/*
+ * The restart level fires once per episode and once per target, after the
+ * target's start-up, and only once a GC request has had a cooldown to work.
+ * A frozen cgroup skips the waits: its tasks can neither run a GC handler
+ * nor finish starting, and the restart is then the strongest action left.
+ */
+static bool
+policy_restart_due(const struct policy_state *st, const struct policy_levels *lv,
+    const struct policy_timing *tm, const struct policy_input *in, uint64_t clock_usec)
+{
+	if (st->target_restart_sent || st->target_kill_sent ||
+	    !policy_reached(lv->restart_bytes, in))
+		return false;
+	if (in->frozen)
+		return true;
+	if (st->restart_fired ||
+	    !policy_elapsed(clock_usec, st->target_start_usec, tm->startup_usec))
+		return false;
+	if (!policy_gc_usable(lv, in))
+		return true;
+	return st->target_gc_sent &&
+	    policy_elapsed(clock_usec, st->gc_last_usec, tm->cooldown_usec);
+}
+
+/*
+ * GC requests go out at the gc level, and at the restart level as its first
+ * step, at most once per cooldown. A target told to restart or killed is
+ * leaving and is not asked.
+ */
+static bool
+policy_gc_due(const struct policy_state *st, const struct policy_levels *lv,
+    const struct policy_timing *tm, const struct policy_input *in, uint64_t clock_usec)
+{
+	if (!policy_gc_usable(lv, in) || st->target_restart_sent || st->target_kill_sent)
+		return false;
+	if (!policy_reached(lv->gc_bytes, in) && !policy_reached(lv->restart_bytes, in))
+		return false;
+	return !st->gc_ever || policy_elapsed(clock_usec, st->gc_last_usec, tm->cooldown_usec);
+}
+
+/* Records the action as sent, so that the rules above see it next time. */
+static void
+policy_record(struct policy_state *st, enum policy_action act, uint64_t clock_usec)
+{
+	switch (act) {
+	case POLICY_GC:
+		st->gc_ever = true;
+		st->gc_last_usec = clock_usec;
+		st->target_gc_sent = true;
+		break;
+	case POLICY_RESTART:
+		st->restart_fired = true;
+		st->target_restart_sent = true;
+		st->target_restart_usec = clock_usec;
+		break;
+	case POLICY_KILL:
+		st->target_kill_sent = true;
+		break;
+	case POLICY_NONE:
+		break;
+	}
+}
+
+void
+policy_init(struct policy_state *st)
+{
+	*st = (struct policy_state){ 0 };
+}
+
+enum policy_action
+policy_eval(struct policy_state *st, const struct policy_levels *lv, const struct policy_timing *tm,
+    const struct policy_input *in)
+{
+	enum policy_action act = POLICY_NONE;
+	uint64_t clock_usec;
+
+	clock_usec = policy_clock(st, in->now_usec);
+	policy_track_target(st, in, clock_usec);
+	policy_track_episode(st, lv, in);
+	/* With nothing to signal, time still passes but nothing is sent. */
+	if (!in->target_alive)
+		return POLICY_NONE;
+	if (policy_kill_due(st, lv, tm, in, clock_usec))
+		act = POLICY_KILL;
+	else if (policy_restart_due(st, lv, tm, in, clock_usec))
+		act = POLICY_RESTART;
+	else if (policy_gc_due(st, lv, tm, in, clock_usec))
+		act = POLICY_GC;
+	policy_record(st, act, clock_usec);
+	return act;
+}
+
+const char *
+policy_action_name(enum policy_action a)
+{
+	switch (a) {
+	case POLICY_NONE:
+		return "none";
+	case POLICY_GC:
+		return "gc";
+	case POLICY_RESTART:
+		return "restart";
+	case POLICY_KILL:
+		return "kill";
+	}
+	return "unknown";
+}

@@ -1,0 +1,37 @@
+/*
+ * schedule.c: the adaptive polling interval.
+ */
+#include "schedule.h"
+
+static uint64_t
+nearest_above(const struct policy_levels *lv, uint64_t metric_bytes)
+{
+	const uint64_t levels[] = { lv->gc_bytes, lv->restart_bytes, lv->kill_bytes };
+	uint64_t best = POLICY_OFF;
+
+	for (unsigned i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (levels[i] != POLICY_OFF && levels[i] > metric_bytes && levels[i] < best)
+			best = levels[i];
+	}
+	return best;
+}
+
+uint64_t
+schedule_interval(const struct schedule_params *p, const struct policy_levels *lv,
+    uint64_t metric_bytes, bool in_episode)
+{
+	uint64_t growth = p->max_growth_bytes ? p->max_growth_bytes : 1;
+	uint64_t level = nearest_above(lv, metric_bytes);
+	uint64_t usec = p->poll_max_usec;
+
+	if (level != POLICY_OFF) {
+		unsigned __int128 t = (unsigned __int128)(level - metric_bytes) * 1000000 / growth;
+
+		usec = t < p->poll_max_usec ? (uint64_t)t : p->poll_max_usec;
+	}
+	if (in_episode && usec > SCHEDULE_EPISODE_MAX_USEC)
+		usec = SCHEDULE_EPISODE_MAX_USEC;
+	if (usec < p->poll_min_usec)
+		usec = p->poll_min_usec;
+	return usec;
+}

@@ -1,0 +1,31 @@
+/*
+ * schedule.h: when to look again. Pure code: the adaptive polling
+ * interval from the headroom to the nearest armed level.
+ */
+#ifndef OOMGUARD_SCHEDULE_H
+#define OOMGUARD_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/* While an episode is open, look at least this often, so that repeated gc
+ * requests and the grace period are kept to within this much. */
+#define SCHEDULE_EPISODE_MAX_USEC 100000ULL
+
+struct schedule_params {
+	uint64_t poll_min_usec;
+	uint64_t poll_max_usec;
+	uint64_t max_growth_bytes; /* per second; 0 is treated as 1 */
+};
+
+/* The next polling interval: the time memory growing at max_growth would
+ * need to reach the nearest armed level above metric_bytes, clamped to
+ * [poll_min, poll_max]; at most SCHEDULE_EPISODE_MAX_USEC during an
+ * episode. With no armed level above the metric, poll_max (or the episode
+ * bound). Never fails. */
+uint64_t schedule_interval(const struct schedule_params *p, const struct policy_levels *lv,
+    uint64_t metric_bytes, bool in_episode);
+
+#endif

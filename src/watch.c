@@ -1,0 +1,800 @@
+/*
+ * watch.c: the event wiring. Everything here runs in libevent callbacks
+ * on one thread; the decisions are made by pure code (policy.c,
+ * schedule.c, supervise_should_restart) and carried out through action.c
+ * and supervise.c. Once the loop runs, oomguard never exits on an error of
+ * its own: it logs, degrades and carries on.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "cgroup.h"
+#include "file.h"
+#include "log.h"
+#include "memcg.h"
+#include "notify.h"
+#include "policy.h"
+#include "psi.h"
+#include "schedule.h"
+#include "supervise.h"
+#include "watch.h"
+
+#define NTHRESHOLDS 3
+#define MAX_SIGNALS (SUPERVISE_SIGNALS_MAX + 1)
+
+struct watch {
+	const struct config *cfg;
+	const struct watch_opts *opts;
+	struct event_base *base;
+	struct event *poll_ev;
+	struct event *restart_ev;
+	struct event *grace_ev;
+	struct event *sig_ev[MAX_SIGNALS];
+	int nsig;
+
+	/* the cgroup and its notifications */
+	struct cgroup cg;
+	struct memcg mem;
+	struct action_ctx actx;
+	int thr_fd[NTHRESHOLDS];
+	uint64_t thr_bytes[NTHRESHOLDS];
+	struct event *thr_ev[NTHRESHOLDS];
+	bool thr_failed;
+	int oom_fd, events_fd, psi_epfd, psi_fd;
+	struct event *oom_ev, *events_ev, *psi_ev;
+	bool watching; /* false once the cgroup is gone */
+
+	/* the latest sample and the levels for its limit */
+	struct memcg_sample sample;
+	bool have_sample;
+	uint64_t metric_bytes;
+	uint64_t limit_bytes;
+	bool levels_set;
+	struct policy_levels levels;
+	struct policy_timing timing;
+	struct policy_state policy;
+	struct schedule_params sched;
+	int read_errno; /* last read error logged, to log a run of them once */
+
+	/* the app, when oomguard runs it */
+	bool have_child;
+	struct supervise_child child;
+	uint64_t generation;
+	bool by_watchdog; /* oomguard sent the current child restart or kill */
+	const char *watchdog_why;
+	bool shutting_down;
+	uint64_t restart_delay_usec;
+	int exit_code;
+	bool take_terminal;
+	int handler_state; /* per generation: 1 catches the gc signal, 0 not, -1 unknown */
+	uint64_t handler_checked_usec;
+};
+
+static uint64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static struct timeval
+tv_of(uint64_t usec)
+{
+	struct timeval tv = { (time_t)(usec / 1000000), (suseconds_t)(usec % 1000000) };
+
+	return tv;
+}
+
+static void watch_sample(struct watch *w, const char *why);
+
+/* ---- levels and v1 thresholds ---- */
+
+static void
+threshold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	notify_drain(fd);
+	watch_sample(arg, "threshold");
+}
+
+static void
+thresholds_clear(struct watch *w)
+{
+	for (int i = 0; i < NTHRESHOLDS; i++) {
+		if (w->thr_ev[i] != NULL)
+			event_free(w->thr_ev[i]);
+		if (w->thr_fd[i] >= 0)
+			close(w->thr_fd[i]);
+		w->thr_ev[i] = NULL;
+		w->thr_fd[i] = -1;
+		w->thr_bytes[i] = POLICY_OFF;
+	}
+}
+
+/* v1: an eventfd at every armed level, so that crossing one wakes the loop
+ * at once whatever the polling interval. */
+static void
+thresholds_register(struct watch *w)
+{
+	const uint64_t want[NTHRESHOLDS] = { w->levels.gc_bytes, w->levels.restart_bytes,
+		w->levels.kill_bytes };
+
+	if (w->cg.version != 1 || w->thr_failed)
+		return;
+	thresholds_clear(w);
+	for (int i = 0; i < NTHRESHOLDS; i++) {
+		int fd;
+
+		if (want[i] == POLICY_OFF)
+			continue;
+		fd = notify_v1_threshold(w->cg.dir, want[i]);
+		if (fd < 0) {
+			log_info(
+			    "cannot register v1 threshold notifications on %s: %s; polling carries "
+			    "the load",
+			    w->cg.dir, strerror(-fd));
+			w->thr_failed = true;
+			thresholds_clear(w);
+			return;
+		}
+		w->thr_fd[i] = fd;
+		w->thr_bytes[i] = want[i];
+		w->thr_ev[i] = event_new(w->base, fd, EV_READ | EV_PERSIST, threshold_cb, w);
+		event_add(w->thr_ev[i], NULL);
+	}
+}
+
+static const char *
+fmt_size(uint64_t bytes, char *buf)
+{
+	if (bytes == POLICY_OFF)
+		return "off";
+	return units_format_human(bytes, buf);
+}
+
+/* Resolve the thresholds for a limit; on a change, log the levels and
+ * register the v1 thresholds again. */
+static void
+levels_update(struct watch *w, uint64_t limit_bytes)
+{
+	const struct config *c = w->cfg;
+	struct policy_levels lv;
+	char a[UNITS_BUF], b[UNITS_BUF], d[UNITS_BUF], e[UNITS_BUF], l[UNITS_BUF];
+
+	lv.gc_bytes = units_threshold_bytes(&c->gc_at, limit_bytes);
+	lv.restart_bytes = units_threshold_bytes(&c->restart_at, limit_bytes);
+	lv.kill_bytes = units_threshold_bytes(&c->kill_at, limit_bytes);
+	lv.rearm_bytes = units_threshold_bytes(&c->gc_rearm_below, limit_bytes);
+	if (w->levels_set && w->limit_bytes == limit_bytes)
+		return;
+	w->levels = lv;
+	w->limit_bytes = limit_bytes;
+	w->levels_set = true;
+	log_info("limit %s: gc at %s, restart at %s, kill at %s, rearm below %s",
+	    limit_bytes ? units_format_human(limit_bytes, l) : "none", fmt_size(lv.gc_bytes, a),
+	    fmt_size(lv.restart_bytes, b), fmt_size(lv.kill_bytes, d), fmt_size(lv.rearm_bytes, e));
+	if ((lv.gc_bytes != POLICY_OFF && lv.restart_bytes != POLICY_OFF &&
+	        lv.gc_bytes >= lv.restart_bytes) ||
+	    (lv.restart_bytes != POLICY_OFF && lv.kill_bytes != POLICY_OFF &&
+	        lv.restart_bytes >= lv.kill_bytes))
+		log_warn(
+		    "for this limit the levels are out of order; the strongest action due wins");
+	thresholds_register(w);
+}
+
+/* ---- actions ---- */
+
+static int
+action_signal_for(const struct watch *w, enum policy_action a)
+{
+	switch (a) {
+	case POLICY_GC:
+		return w->cfg->gc_signal;
+	case POLICY_RESTART:
+		return w->cfg->restart_signal;
+	default:
+		return SIGKILL;
+	}
+}
+
+/* Send sig to the configured targets. Return 0 or -errno; *ret says who. */
+static int
+send_to_targets(struct watch *w, int sig, bool need_handler, struct action_result *ret)
+{
+	struct action_result res = { 0, 0, 0, 0 };
+	int r;
+
+	switch (w->cfg->target) {
+	case TARGET_MAIN:
+		if (!w->have_child)
+			return action_signal_cgroup(&w->actx, 0, sig, need_handler, ret);
+		r = action_signal_main(
+		    &w->actx, w->child.pid, w->child.pidfd, sig, need_handler, &res);
+		break;
+	case TARGET_GROUP:
+		if (!w->have_child)
+			return -ESRCH;
+		r = action_signal_cgroup(&w->actx, w->child.pid, sig, need_handler, &res);
+		break;
+	default:
+		r = action_signal_cgroup(&w->actx, 0, sig, need_handler, &res);
+		break;
+	}
+	if (r == 0)
+		*ret = res;
+	return r;
+}
+
+static void
+log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, const char *outcome)
+{
+	char m[UNITS_BUF], l[UNITS_BUF], s[UNITS_BUF], msg[256];
+	uint64_t pct = w->limit_bytes ? w->metric_bytes * 10000 / w->limit_bytes : 0;
+	struct log_field f[] = {
+		{ "level", policy_action_name(a), 0 },
+		{ "metric_bytes", NULL, (long long)w->metric_bytes },
+		{ "limit_bytes", NULL, (long long)w->limit_bytes },
+		{ "percent", NULL, (long long)(pct / 100) },
+		{ "action", units_format_signal(sig, s), 0 },
+		{ "pid", NULL, (long long)pid },
+		{ "outcome", outcome, 0 },
+	};
+
+	snprintf(msg, sizeof(msg),
+	    "%s: %s %s of %s (%" PRIu64 ".%02" PRIu64 "%%), %s to pid %d: %s",
+	    policy_action_name(a), config_metric_name(w->cfg->metric),
+	    units_format_human(w->metric_bytes, m),
+	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit", pct / 100,
+	    pct % 100, s, (int)pid, outcome);
+	log_fields(a == POLICY_GC ? LOG_LVL_INFO : LOG_LVL_WARN, msg, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void
+act(struct watch *w, enum policy_action a)
+{
+	int sig = action_signal_for(w, a);
+	bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
+	struct action_result res = { 0, 0, 0, w->have_child ? w->child.pid : 0 };
+	char outcome[160];
+	int r;
+
+	if (a != POLICY_GC && w->have_child) {
+		w->by_watchdog = true;
+		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
+	}
+	if (w->cfg->dry_run) {
+		log_action(w, a, sig, res.pid, "dry run, not sent");
+		return;
+	}
+	r = send_to_targets(w, sig, need_handler, &res);
+	if (r < 0)
+		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-r));
+	else if (res.sent == 0)
+		snprintf(
+		    outcome, sizeof(outcome), "no process to signal (%d skipped)", res.skipped);
+	else if (res.sent == 1 && res.skipped == 0)
+		snprintf(outcome, sizeof(outcome), "sent");
+	else
+		snprintf(outcome, sizeof(outcome), "sent to %d, %d skipped", res.sent, res.skipped);
+	log_action(w, a, sig, res.pid, outcome);
+}
+
+/* Whether a gc request may go to the main child: with require_handler,
+ * only once it catches the signal. Checked at most once per cooldown while
+ * it does not, and logged once per child. */
+static bool
+gc_allowed(struct watch *w, uint64_t now)
+{
+	int r;
+
+	if (!w->cfg->gc_require_handler || w->cfg->target != TARGET_MAIN || !w->have_child)
+		return true;
+	if (w->handler_state == 1)
+		return true;
+	if (w->handler_state == 0 && now - w->handler_checked_usec < w->cfg->gc_cooldown_usec)
+		return false;
+	r = action_caught(w->opts->proc_root, w->child.pid, w->cfg->gc_signal);
+	w->handler_checked_usec = now;
+	if (r == 0 && w->handler_state != 0) {
+		char s[UNITS_BUF];
+
+		log_warn("the app (pid %d) does not handle %s: no gc requests until it does "
+		         "(require_handler = yes)",
+		    (int)w->child.pid, units_format_signal(w->cfg->gc_signal, s));
+	}
+	w->handler_state = r > 0 ? 1 : 0;
+	return r > 0;
+}
+
+/* ---- sampling ---- */
+
+static void
+schedule_next(struct watch *w)
+{
+	uint64_t usec = w->cfg->poll_min_usec;
+	struct timeval tv;
+
+	if (!w->watching)
+		return;
+	if (w->have_sample && w->levels_set)
+		usec =
+		    schedule_interval(&w->sched, &w->levels, w->metric_bytes, w->policy.in_episode);
+	tv = tv_of(usec);
+	event_add(w->poll_ev, &tv);
+}
+
+static void unwatch(struct watch *w, const char *why);
+
+/* A read that fails: ENOMEM means the cgroup is frozen (allocations in
+ * system calls fail there), ENODEV or ENOENT that it was removed. */
+static int
+sample_failed(struct watch *w, int err)
+{
+	if (err == -ENODEV || err == -ENOENT) {
+		unwatch(w, "the watched cgroup was removed");
+		return -1;
+	}
+	if (err != w->read_errno)
+		log_warn("cannot read memory usage of %s: %s%s", w->cg.dir, strerror(-err),
+		    err == -ENOMEM ? " (the cgroup is frozen)" : "; retrying");
+	w->read_errno = err;
+	return err == -ENOMEM ? 1 : 0;
+}
+
+static void
+watch_sample(struct watch *w, const char *why)
+{
+	struct memcg_sample s;
+	struct policy_input in;
+	enum policy_action a;
+	uint64_t now = now_usec();
+	bool frozen = false;
+	int r;
+
+	if (!w->watching)
+		return;
+	r = memcg_read(&w->mem, &s);
+	if (r < 0) {
+		r = sample_failed(w, r);
+		if (r < 0)
+			return;
+		if (r == 0 || !w->have_sample) {
+			schedule_next(w);
+			return;
+		}
+		frozen = true;
+		s = w->sample;
+	} else {
+		w->read_errno = 0;
+	}
+	w->sample = s;
+	w->have_sample = true;
+	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
+	levels_update(w, s.limit_bytes);
+	in = (struct policy_input){
+		.now_usec = now,
+		.metric_bytes = w->metric_bytes,
+		.frozen = frozen || (s.has_oom_control && s.under_oom),
+		.target_alive = w->have_child || w->opts->app_argv == NULL,
+		.target_started_usec = w->have_child ? w->child.started_usec : 0,
+		.target_generation = w->generation,
+	};
+	in.gc_allowed = w->metric_bytes >= w->levels.gc_bytes ? gc_allowed(w, now) : true;
+	a = policy_eval(&w->policy, &w->levels, &w->timing, &in);
+	if (a != POLICY_NONE) {
+		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, w->metric_bytes,
+		    policy_action_name(a));
+		act(w, a);
+	}
+	schedule_next(w);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	watch_sample(arg, "poll");
+}
+
+static void
+oom_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	notify_drain(fd);
+	watch_sample(arg, "oom");
+}
+
+static void
+events_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	notify_drain(fd);
+	watch_sample(arg, "memory.events");
+}
+
+static void
+psi_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+	int r;
+
+	(void)what;
+	r = psi_trigger_consume(fd);
+	if (r == -ENODEV) {
+		unwatch(w, "the pressure file went away");
+		return;
+	}
+	watch_sample(w, "psi");
+}
+
+static struct event *
+watch_fd(struct watch *w, int fd, event_callback_fn cb)
+{
+	struct event *ev = event_new(w->base, fd, EV_READ | EV_PERSIST, cb, w);
+
+	if (ev != NULL)
+		event_add(ev, NULL);
+	return ev;
+}
+
+/* Kernel notifications where the cgroup allows them; each failure is
+ * logged once with what replaces it. */
+static void
+notifications_register(struct watch *w)
+{
+	char t[64];
+	int r;
+
+	if (w->cg.version == 1) {
+		w->oom_fd = notify_v1_oom(w->cg.dir);
+		if (w->oom_fd >= 0)
+			w->oom_ev = watch_fd(w, w->oom_fd, oom_cb);
+		else
+			log_info("cannot register the v1 OOM notification on %s: %s; polling "
+			         "memory.oom_control instead",
+			    w->cg.dir, strerror(-w->oom_fd));
+	} else {
+		w->events_fd = notify_v2_events(w->cg.dir);
+		if (w->events_fd >= 0)
+			w->events_ev = watch_fd(w, w->events_fd, events_cb);
+		else
+			log_info("cannot watch %s/memory.events with inotify: %s; polling instead",
+			    w->cg.dir, strerror(-w->events_fd));
+	}
+	if (!w->cfg->psi.enabled)
+		return;
+	config_psi_format(&w->cfg->psi, t, sizeof(t));
+	if (w->cg.psi_file[0] == '\0') {
+		log_info("no memory pressure file for %s; psi trigger \"%s\" unused", w->cg.dir, t);
+		return;
+	}
+	r = psi_trigger_open(w->cg.psi_file, &w->cfg->psi, &w->psi_epfd, &w->psi_fd);
+	if (r < 0) {
+		log_info("the kernel refused psi trigger \"%s\" on %s: %s; reading the averages on "
+		         "the poll timer instead",
+		    t, w->cg.psi_file, strerror(-r));
+		return;
+	}
+	w->psi_ev = watch_fd(w, w->psi_epfd, psi_cb);
+}
+
+static void
+notifications_close(struct watch *w)
+{
+	struct event **evs[] = { &w->oom_ev, &w->events_ev, &w->psi_ev };
+	int *fds[] = { &w->oom_fd, &w->events_fd, &w->psi_epfd, &w->psi_fd };
+
+	thresholds_clear(w);
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i] != NULL)
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* The cgroup is gone: without an app there is nothing left to do; with
+ * one, keep supervising it unwatched. */
+static void
+unwatch(struct watch *w, const char *why)
+{
+	w->watching = false;
+	event_del(w->poll_ev);
+	notifications_close(w);
+	memcg_close(&w->mem);
+	if (w->opts->app_argv == NULL) {
+		log_info("%s (%s); exiting", why, w->cg.dir);
+		w->exit_code = 0;
+		event_base_loopbreak(w->base);
+		return;
+	}
+	log_warn("%s (%s); the app keeps running, unwatched", why, w->cg.dir);
+}
+
+/* ---- the app ---- */
+
+static void
+spawn_child(struct watch *w)
+{
+	uint64_t now = now_usec();
+	int r;
+
+	w->generation++;
+	r = supervise_spawn(w->opts->app_argv, w->take_terminal, now, w->generation, &w->child);
+	if (r < 0) {
+		/* Degrade rather than die: try again after the back-off. */
+		log_error("cannot start %s: %s", w->opts->app_argv[0], strerror(-r));
+		w->restart_delay_usec =
+		    supervise_backoff(w->restart_delay_usec, 0, w->cfg->restart_delay_usec,
+		        w->cfg->restart_delay_max_usec, w->cfg->stable_usec);
+		struct timeval tv = tv_of(w->restart_delay_usec);
+		event_add(w->restart_ev, &tv);
+		return;
+	}
+	w->have_child = true;
+	w->by_watchdog = false;
+	w->watchdog_why = NULL;
+	w->handler_state = -1;
+	log_info("started %s as pid %d", w->opts->app_argv[0], (int)w->child.pid);
+}
+
+static void
+restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	spawn_child(arg);
+}
+
+static void
+grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (!w->have_child)
+		return;
+	log_warn("the app (pid %d) is still running after the grace period; sending SIGKILL",
+	    (int)w->child.pid);
+	supervise_signal(&w->child, SIGKILL);
+}
+
+static void
+child_ended(struct watch *w, int status)
+{
+	uint64_t now = now_usec(), run = now - w->child.started_usec;
+	int code = supervise_exit_code(status);
+	pid_t pid = w->child.pid;
+	char d[UNITS_BUF];
+
+	supervise_release(&w->child);
+	w->have_child = false;
+	w->exit_code = code;
+	event_del(w->grace_ev);
+	if (WIFSIGNALED(status))
+		log_info("the app (pid %d) was killed by signal %d (exit code %d)", (int)pid,
+		    WTERMSIG(status), code);
+	else
+		log_info("the app (pid %d) exited with code %d", (int)pid, code);
+	if (!supervise_should_restart(
+	        w->cfg->supervise_restart, w->by_watchdog, w->shutting_down)) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	w->restart_delay_usec = supervise_backoff(w->restart_delay_usec, run,
+	    w->cfg->restart_delay_usec, w->cfg->restart_delay_max_usec, w->cfg->stable_usec);
+	log_info("restarting the app in %s (%s)", units_format_duration(w->restart_delay_usec, d),
+	    w->by_watchdog ? w->watchdog_why : "it ended on its own");
+	struct timeval tv = tv_of(w->restart_delay_usec);
+	event_add(w->restart_ev, &tv);
+}
+
+static void
+reap(struct watch *w)
+{
+	int status, r;
+
+	r = supervise_reap(w->have_child ? w->child.pid : -1, &status);
+	if (r < 0)
+		log_warn("cannot reap children: %s", strerror(-r));
+	else if (r == 1 && w->have_child)
+		child_ended(w, status);
+}
+
+/* SIGTERM or SIGINT: pass it on, give the app its grace period, and end
+ * with it. */
+static void
+shutdown_begin(struct watch *w, int sig)
+{
+	char s[UNITS_BUF], d[UNITS_BUF];
+	struct timeval tv = tv_of(w->cfg->restart_grace_usec);
+
+	w->shutting_down = true;
+	event_del(w->restart_ev);
+	if (!w->have_child) {
+		log_info("%s received; exiting", units_format_signal(sig, s));
+		event_base_loopbreak(w->base);
+		return;
+	}
+	log_info("%s received; passing it on to pid %d, SIGKILL in %s", units_format_signal(sig, s),
+	    (int)w->child.pid, units_format_duration(w->cfg->restart_grace_usec, d));
+	supervise_signal(&w->child, sig);
+	event_add(w->grace_ev, &tv);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)what;
+	if (sig == SIGCHLD) {
+		reap(w);
+		return;
+	}
+	if ((sig == SIGTERM || sig == SIGINT) && !w->shutting_down) {
+		shutdown_begin(w, (int)sig);
+		return;
+	}
+	if (w->have_child) {
+		supervise_signal(&w->child, (int)sig);
+		return;
+	}
+	if (w->opts->app_argv == NULL && (sig == SIGTERM || sig == SIGINT)) {
+		event_base_loopbreak(w->base);
+	}
+}
+
+static int
+signals_register(struct watch *w)
+{
+	int sigs[MAX_SIGNALS];
+	int n = supervise_forwarded_signals(sigs, SUPERVISE_SIGNALS_MAX);
+
+	if (n < 0)
+		return n;
+	/* Signals about oomguard's own pipe writes, file sizes and terminal
+	 * access are not the app's business, nor fatal to oomguard. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	sigs[n++] = SIGCHLD;
+	for (int i = 0; i < n; i++) {
+		w->sig_ev[i] = evsignal_new(w->base, sigs[i], signal_cb, w);
+		if (w->sig_ev[i] == NULL || evsignal_add(w->sig_ev[i], NULL) < 0)
+			return -EINVAL;
+		w->nsig = i + 1;
+	}
+	return 0;
+}
+
+/* ---- set-up ---- */
+
+static int
+locate(struct watch *w)
+{
+	const char *cgroup = w->cfg->cgroup;
+	char path[PATH_MAX], text[8192];
+	int r;
+
+	if (strcmp(cgroup, "self") == 0)
+		r = cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, 0, &w->cg);
+	else
+		r = cgroup_find_path(w->opts->proc_root, w->opts->fs_root, cgroup, &w->cg);
+	if (r < 0) {
+		log_error("cannot locate the memory cgroup %s: %s", cgroup, strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/meminfo", w->opts->proc_root);
+	uint64_t host_ram = 0;
+	if (file_read(path, text, sizeof(text)) >= 0)
+		(void)memcg_parse_meminfo(text, &host_ram);
+	r = memcg_open(&w->mem, w->cg.dir, w->cg.version, host_ram);
+	if (r < 0) {
+		log_error("cannot open the memory files of %s: %s", w->cg.dir, strerror(-r));
+		return r;
+	}
+	w->actx = (struct action_ctx){ w->opts->proc_root, w->cg.dir, w->cg.path, w->cg.version };
+	log_info("watching %s (cgroup v%d, %s host), metric %s", w->cg.dir, w->cg.version,
+	    cgroup_layout_name(w->cg.layout), config_metric_name(w->cfg->metric));
+	return 0;
+}
+
+static void
+watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *opts)
+{
+	memset(w, 0, sizeof(*w));
+	w->cfg = cfg;
+	w->opts = opts;
+	w->oom_fd = w->events_fd = w->psi_epfd = w->psi_fd = -1;
+	for (int i = 0; i < NTHRESHOLDS; i++)
+		w->thr_fd[i] = -1;
+	w->mem.usage_fd = -1;
+	w->timing = (struct policy_timing){ cfg->gc_cooldown_usec, cfg->restart_grace_usec,
+		cfg->restart_startup_usec };
+	w->sched = (struct schedule_params){ cfg->poll_min_usec, cfg->poll_max_usec,
+		cfg->max_growth_bytes };
+	w->exit_code = 1;
+	policy_init(&w->policy);
+}
+
+static void
+watch_free(struct watch *w)
+{
+	notifications_close(w);
+	if (w->watching)
+		memcg_close(&w->mem);
+	for (int i = 0; i < w->nsig; i++)
+		event_free(w->sig_ev[i]);
+	if (w->poll_ev != NULL)
+		event_free(w->poll_ev);
+	if (w->restart_ev != NULL)
+		event_free(w->restart_ev);
+	if (w->grace_ev != NULL)
+		event_free(w->grace_ev);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+int
+watch_run(const struct config *cfg, const struct watch_opts *opts)
+{
+	struct watch w;
+	int r;
+
+	watch_init(&w, cfg, opts);
+	w.base = event_base_new();
+	if (w.base == NULL) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	w.poll_ev = evtimer_new(w.base, poll_cb, &w);
+	w.restart_ev = evtimer_new(w.base, restart_cb, &w);
+	w.grace_ev = evtimer_new(w.base, grace_cb, &w);
+	if (locate(&w) < 0 || signals_register(&w) < 0) {
+		watch_free(&w);
+		return 1;
+	}
+	w.watching = true;
+	if (opts->app_argv != NULL) {
+		r = supervise_init();
+		w.take_terminal = supervise_in_foreground();
+		if (r < 0)
+			log_warn("cannot become a child subreaper: %s; orphans will not be reaped",
+			    strerror(-r));
+		spawn_child(&w);
+		if (!w.have_child) {
+			watch_free(&w);
+			return 1;
+		}
+	}
+	notifications_register(&w);
+	watch_sample(&w, "start");
+	event_base_dispatch(w.base);
+	r = w.exit_code;
+	if (w.have_child) {
+		/* Leaving with the app still running (should not happen): do
+		 * not leave it behind. */
+		supervise_signal(&w.child, SIGKILL);
+	}
+	watch_free(&w);
+	return r;
+}

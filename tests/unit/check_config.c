@@ -1,0 +1,328 @@
+/*
+ * check_config.c: every key, the file, environment and flag sources and
+ * their precedence, the corpus of bad files in tests/config/bad (each
+ * with its exact expected error), and dump/parse round trips.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define CORPUS "tests/config/bad"
+
+static const struct config_origin flag_origin = { ORIGIN_FLAG, "--test", 0 };
+
+/* Every key with a value that differs from its default, and the fields
+ * that value must produce. */
+START_TEST(test_every_key)
+{
+	static const char *const kv[][3] = {
+		{ "watch", "cgroup", "/sys/fs/cgroup/memory/app" },
+		{ "watch", "metric", "anon" },
+		{ "watch", "poll_min", "500us" },
+		{ "watch", "poll_max", "2s" },
+		{ "watch", "max_growth", "512M" },
+		{ "watch", "psi", "full 150ms 2s" },
+		{ "gc", "at", "60%" },
+		{ "gc", "signal", "USR2" },
+		{ "gc", "cooldown", "500ms" },
+		{ "gc", "rearm_below", "50%" },
+		{ "gc", "require_handler", "no" },
+		{ "restart", "at", "85.5%" },
+		{ "restart", "signal", "SIGINT" },
+		{ "restart", "grace", "30s" },
+		{ "restart", "startup", "1m" },
+		{ "kill", "at", "none" },
+		{ "reserve", "size", "16MiB" },
+		{ "action", "target", "cgroup" },
+		{ "action", "dry_run", "yes" },
+		{ "supervise", "restart", "always" },
+		{ "supervise", "restart_delay", "250ms" },
+		{ "supervise", "restart_delay_max", "5m" },
+		{ "supervise", "stable", "2m" },
+		{ "log", "level", "debug" },
+		{ "log", "format", "json" },
+	};
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(sizeof(kv) / sizeof(kv[0]), CONFIG_NKEYS);
+	config_defaults(&c);
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		ck_assert_msg(config_set(&c, kv[i][0], kv[i][1], kv[i][2], &flag_origin, err,
+		                  sizeof(err)) == 0,
+		    "[%s] %s = %s: %s", kv[i][0], kv[i][1], kv[i][2], err);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.cgroup, "/sys/fs/cgroup/memory/app");
+	ck_assert_int_eq(c.metric, METRIC_ANON);
+	ck_assert_uint_eq(c.poll_min_usec, 500);
+	ck_assert_uint_eq(c.poll_max_usec, 2000000);
+	ck_assert_uint_eq(c.max_growth_bytes, 512ULL << 20);
+	ck_assert(c.psi.enabled && c.psi.full);
+	ck_assert_uint_eq(c.psi.stall_usec, 150000);
+	ck_assert_uint_eq(c.psi.window_usec, 2000000);
+	ck_assert_int_eq(c.gc_at.kind, THRESHOLD_PERCENT);
+	ck_assert_uint_eq(c.gc_at.value, 6000);
+	ck_assert_int_eq(c.gc_signal, SIGUSR2);
+	ck_assert_uint_eq(c.gc_cooldown_usec, 500000);
+	ck_assert_uint_eq(c.gc_rearm_below.value, 5000);
+	ck_assert(!c.gc_require_handler);
+	ck_assert_uint_eq(c.restart_at.value, 8550);
+	ck_assert_int_eq(c.restart_signal, SIGINT);
+	ck_assert_uint_eq(c.restart_grace_usec, 30000000);
+	ck_assert_uint_eq(c.restart_startup_usec, 60000000);
+	ck_assert_int_eq(c.kill_at.kind, THRESHOLD_NONE);
+	ck_assert_int_eq(c.reserve_size.kind, THRESHOLD_BYTES);
+	ck_assert_uint_eq(c.reserve_size.value, 16ULL << 20);
+	ck_assert_int_eq(c.target, TARGET_CGROUP);
+	ck_assert(c.dry_run);
+	ck_assert_int_eq(c.supervise_restart, RESTART_ALWAYS);
+	ck_assert_uint_eq(c.restart_delay_usec, 250000);
+	ck_assert_uint_eq(c.restart_delay_max_usec, 300000000);
+	ck_assert_uint_eq(c.stable_usec, 120000000);
+	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
+	ck_assert_int_eq(c.log_format, LOG_FMT_JSON);
+}
+END_TEST
+
+START_TEST(test_defaults_valid)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.gc_signal, SIGUSR1);
+	ck_assert_int_eq(c.restart_signal, SIGTERM);
+	ck_assert_str_eq(c.cgroup, "self");
+}
+END_TEST
+
+static char *
+slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+/* Each bad file fails with exactly the message in its .err file. */
+START_TEST(test_bad_corpus)
+{
+	DIR *d = opendir(CORPUS);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_msg(d != NULL, "run from the repository root");
+	while ((de = readdir(d)) != NULL) {
+		char ini[512], errpath[512], err[CONFIG_ERR_MAX + 600];
+		size_t len = strlen(de->d_name);
+		struct config c;
+		int r;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0)
+			continue;
+		snprintf(ini, sizeof(ini), "%s/%s", CORPUS, de->d_name);
+		snprintf(
+		    errpath, sizeof(errpath), "%s/%.*s.err", CORPUS, (int)(len - 4), de->d_name);
+		config_defaults(&c);
+		err[0] = '\0';
+		r = config_load_file(&c, ini, err, sizeof(err));
+		if (r == 0)
+			r = config_validate(&c, err, sizeof(err));
+		ck_assert_msg(r < 0, "%s was accepted", ini);
+		ck_assert_str_eq(err, slurp(errpath));
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_ge(n, 30);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_file(&c, "tests/config/none.ini", err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "tests/config/none.ini: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_env)
+{
+	char *env[] = { "PATH=/bin", "OOMGUARD_GC_AT=65%", "OOMGUARD_GC_REARM_BELOW=60%",
+		"OOMGUARD_CONFIG=/x.ini", "OOMGUARD_SUPERVISE_RESTART_DELAY_MAX=2m", NULL };
+	char *bad[] = { "OOMGUARD_GC_ATT=65%", NULL };
+	char *badval[] = { "OOMGUARD_KILL_AT=200%", NULL };
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_env(&c, env, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.gc_at.value, 6500);
+	ck_assert_uint_eq(c.gc_rearm_below.value, 6000);
+	ck_assert_uint_eq(c.restart_delay_max_usec, 120000000);
+	ck_assert_int_eq(config_load_env(&c, bad, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(
+	    err, "OOMGUARD_GC_ATT: unknown variable (see oomguard --dump-config for the keys)");
+	ck_assert_int_eq(config_load_env(&c, badval, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(
+	    err, "OOMGUARD_KILL_AT: [kill] at: '200%' is out of range (above 0%, at most 100%)");
+}
+END_TEST
+
+/* Flags over environment over file: each later source wins, and a
+ * validation error names the source of the offending value. */
+START_TEST(test_precedence)
+{
+	char *env[] = { "OOMGUARD_GC_AT=70%", "OOMGUARD_RESTART_AT=72%", NULL };
+	char *env_bad[] = { "OOMGUARD_RESTART_AT=50%", NULL };
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_file(&c, "tests/config/good/mixed.ini", err, sizeof(err)), 0);
+	ck_assert_int_eq(c.gc_at.kind, THRESHOLD_BYTES);
+	ck_assert_int_eq(config_load_env(&c, env, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.gc_at.kind, THRESHOLD_PERCENT);
+	ck_assert_uint_eq(c.gc_at.value, 7000);
+	ck_assert_int_eq(config_set(&c, "gc", "at", "71%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.gc_at.value, 7100);
+	/* rearm_below 500M against gc at 71%: kinds differ, checked at run time. */
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_set(&c, "gc", "rearm_below", "75%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "--test: [gc] rearm_below must be below the lowest armed level");
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_env(&c, env_bad, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "OOMGUARD_RESTART_AT: [restart] at must be above [gc] at");
+	ck_assert_int_eq(config_set(&c, "gc", "at", "40%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_set(&c, "gc", "rearm_below", "30%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&c, "kill", "at", "45%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "--test: [kill] at must be above [restart] at");
+}
+END_TEST
+
+START_TEST(test_unknown_via_set)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(
+	    config_set(&c, "gc", "nope", "1", &flag_origin, err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "unknown key 'nope' in [gc]");
+	ck_assert_int_eq(
+	    config_set(&c, "nope", "at", "1", &flag_origin, err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "unknown section [nope]");
+}
+END_TEST
+
+static void
+dump_to(const struct config *c, char *buf, size_t len)
+{
+	FILE *fp = fmemopen(buf, len, "w");
+
+	ck_assert(fp != NULL);
+	config_dump(c, fp);
+	fclose(fp);
+}
+
+/* A dump parses back to a configuration whose dump is the same text. */
+static void
+check_roundtrip(const char *path)
+{
+	static char first[16384], second[16384];
+	char tmp[] = "/tmp/check_config_XXXXXX";
+	struct config c, back;
+	char err[CONFIG_ERR_MAX];
+	int fd;
+
+	config_defaults(&c);
+	if (path != NULL)
+		ck_assert_int_eq(config_load_file(&c, path, err, sizeof(err)), 0);
+	dump_to(&c, first, sizeof(first));
+	fd = mkstemp(tmp);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, first, strlen(first)), (ssize_t)strlen(first));
+	close(fd);
+	config_defaults(&back);
+	ck_assert_msg(config_load_file(&back, tmp, err, sizeof(err)) == 0, "%s", err);
+	unlink(tmp);
+	ck_assert_int_eq(config_validate(&back, err, sizeof(err)), 0);
+	dump_to(&back, second, sizeof(second));
+	ck_assert_msg(
+	    strcmp(first, second) == 0, "dump of %s does not round-trip", path ? path : "defaults");
+	ck_assert_uint_eq(back.gc_at.value, c.gc_at.value);
+	ck_assert_int_eq(back.psi.enabled, c.psi.enabled);
+}
+
+START_TEST(test_roundtrip)
+{
+	check_roundtrip(NULL);
+	check_roundtrip("tests/config/good/mixed.ini");
+	check_roundtrip("tests/config/good/gc-off.ini");
+	check_roundtrip("conf/oomguard.ini");
+}
+END_TEST
+
+/* The example configuration is the defaults, every key in it. */
+START_TEST(test_example_is_defaults)
+{
+	static char dumped[16384];
+	struct config c;
+
+	config_defaults(&c);
+	dump_to(&c, dumped, sizeof(dumped));
+	/* The file ends in a newline that slurp() drops. */
+	dumped[strlen(dumped) - 1] = '\0';
+	ck_assert_msg(strcmp(slurp("conf/oomguard.ini"), dumped) == 0,
+	    "conf/oomguard.ini differs from oomguard --dump-config");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_every_key);
+	tcase_add_test(tc, test_defaults_valid);
+	tcase_add_test(tc, test_bad_corpus);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_precedence);
+	tcase_add_test(tc, test_unknown_via_set);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_example_is_defaults);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,82 @@
+/*
+ * check_psi.c: parsing of pressure files, fixtures and edge cases, and
+ * the refusal to write a trigger into a file that is not procfs or
+ * cgroupfs.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "psi.h"
+
+START_TEST(test_parse)
+{
+	struct psi_stats s;
+
+	ck_assert_int_eq(psi_parse("some avg10=1.23 avg60=0.05 avg300=10.00 total=71051\n"
+	                           "full avg10=0.50 avg60=0.00 avg300=0.00 total=64660\n",
+	                     &s),
+	    0);
+	ck_assert_uint_eq(s.some.avg10, 123);
+	ck_assert_uint_eq(s.some.avg60, 5);
+	ck_assert_uint_eq(s.some.avg300, 1000);
+	ck_assert_uint_eq(s.some.total_usec, 71051);
+	ck_assert(s.has_full);
+	ck_assert_uint_eq(s.full.avg10, 50);
+	ck_assert_uint_eq(s.full.total_usec, 64660);
+	/* the cpu file of older kernels has no full line */
+	ck_assert_int_eq(psi_parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &s), 0);
+	ck_assert(!s.has_full);
+	ck_assert_int_eq(
+	    psi_parse("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &s), -EINVAL);
+	ck_assert_int_eq(psi_parse("some avg10=x\n", &s), -EINVAL);
+	ck_assert_int_eq(psi_parse("", &s), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_read_fixture)
+{
+	struct psi_stats s;
+
+	ck_assert_int_eq(psi_read("tests/fixtures/hybrid/proc/pressure/memory", &s), 0);
+	ck_assert(s.has_full);
+	ck_assert_int_eq(psi_read("tests/fixtures/nonexistent", &s), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_trigger_refuses_plain_file)
+{
+	struct psi_trigger t = { true, false, 150000, 1000000 };
+	char tmp[] = "/tmp/check_psi_XXXXXX";
+	int fd = mkstemp(tmp), epfd = -1, psifd = -1;
+	char buf[8] = "";
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "some", 4), 4);
+	ck_assert_int_eq(psi_trigger_open(tmp, &t, &epfd, &psifd), -ENOTSUP);
+	ck_assert_int_eq(pread(fd, buf, 4, 0), 4);
+	ck_assert_str_eq(buf, "some"); /* not overwritten */
+	close(fd);
+	unlink(tmp);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("psi");
+	TCase *tc = tcase_create("psi");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_parse);
+	tcase_add_test(tc, test_read_fixture);
+	tcase_add_test(tc, test_trigger_refuses_plain_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,81 @@
+/*
+ * check_schedule.c: the adaptive polling interval.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "schedule.h"
+
+#define MiB (1ULL << 20)
+
+static const struct schedule_params params = { 2000, 1000000, 1024 * MiB };
+static const struct policy_levels levels = { 768 * MiB, 900 * MiB, 990 * MiB, 700 * MiB };
+static const struct policy_levels off = { POLICY_OFF, POLICY_OFF, POLICY_OFF, POLICY_OFF };
+
+START_TEST(test_far_is_poll_max)
+{
+	/* 758 MiB of headroom at 1 GiB/s */
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 10 * MiB, false), 740234);
+	ck_assert_uint_eq(schedule_interval(&params, &off, 10 * MiB, false), 1000000);
+}
+END_TEST
+
+START_TEST(test_headroom_over_growth)
+{
+	/* 256 MiB below gc at 1 GiB/s: a quarter of a second */
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 512 * MiB, false), 250000);
+	/* 1 MiB below: about 1 ms, clamped up to poll_min */
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 767 * MiB, false), 2000);
+	/* above gc, the next level up counts: 90 MiB to restart */
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 810 * MiB, false), 87890);
+}
+END_TEST
+
+START_TEST(test_exactly_at_level)
+{
+	/* at gc the nearest level above is restart */
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 768 * MiB, false), 128906);
+	/* above every level: poll_max, bounded during the episode */
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 995 * MiB, false), 1000000);
+	ck_assert_uint_eq(
+	    schedule_interval(&params, &levels, 995 * MiB, true), SCHEDULE_EPISODE_MAX_USEC);
+}
+END_TEST
+
+START_TEST(test_episode_bound)
+{
+	ck_assert_uint_eq(schedule_interval(&params, &levels, 800 * MiB, true), 97656);
+	ck_assert_uint_eq(
+	    schedule_interval(&params, &levels, 100 * MiB, true), SCHEDULE_EPISODE_MAX_USEC);
+}
+END_TEST
+
+START_TEST(test_zero_growth)
+{
+	struct schedule_params p = { 2000, 1000000, 0 };
+
+	ck_assert_uint_eq(schedule_interval(&p, &levels, 0, false), 1000000);
+	ck_assert_uint_eq(schedule_interval(&p, &levels, 768 * MiB - 1, false), 1000000);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("schedule");
+	TCase *tc = tcase_create("schedule");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_far_is_poll_max);
+	tcase_add_test(tc, test_headroom_over_growth);
+	tcase_add_test(tc, test_exactly_at_level);
+	tcase_add_test(tc, test_episode_bound);
+	tcase_add_test(tc, test_zero_growth);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
