@@ -38,13 +38,14 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_schedule check_supervise
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_schedule check_supervise check_action
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
 check_memcg_MODS  := memcg file
 check_psi_MODS    := psi file
 check_policy_MODS := policy
+check_action_MODS := action file
 check_supervise_MODS := supervise log
 check_schedule_MODS := schedule
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -69,8 +70,11 @@ $(BUILD) $(BUILD)/tests $(BUILD)/workload:
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$($$*_MODS))) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
+# The workloads are test tools, built the same way under every target (not
+# instrumented by check-asan, whose memory overhead would change what they
+# measure).
 $(BUILD)/workload/%: tests/workload/%.c | $(BUILD)/workload
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -g -o $@ $<
 
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \

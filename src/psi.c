@@ -58,6 +58,30 @@ psi_read(const char *path, struct psi_stats *ret)
 }
 
 int
+psi_pread(int fd, struct psi_stats *ret)
+{
+	char text[512];
+	int r = file_pread(fd, text, sizeof(text));
+
+	if (r < 0)
+		return r;
+	return psi_parse(text, ret);
+}
+
+bool
+psi_over(const struct psi_stats *s, const struct psi_trigger *t)
+{
+	const struct psi_line *l = t->full ? &s->full : &s->some;
+	uint64_t want;
+
+	if (!t->enabled || t->window_usec == 0 || (t->full && !s->has_full))
+		return false;
+	/* avg10 is in hundredths of a percent */
+	want = t->stall_usec * 10000 / t->window_usec;
+	return l->avg10 >= want;
+}
+
+int
 psi_trigger_open(const char *path, const struct psi_trigger *t, int *ret_epfd, int *ret_psifd)
 {
 	struct epoll_event ev = { .events = EPOLLPRI };

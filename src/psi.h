@@ -28,6 +28,15 @@ int psi_parse(const char *text, struct psi_stats *ret);
 /* Read and parse the pressure file at path. Return 0 or -errno. */
 int psi_read(const char *path, struct psi_stats *ret);
 
+/* Parse the text read from an open pressure file. Return 0 or -errno. */
+int psi_pread(int fd, struct psi_stats *ret);
+
+/* Whether the averages show at least the stall rate of trigger t: the
+ * 10-second average of its line (some or full) at or above stall/window.
+ * This stands in for a trigger where the kernel refuses them; it reacts
+ * more slowly, as the average spans 10 seconds. */
+bool psi_over(const struct psi_stats *s, const struct psi_trigger *t);
+
 /* Register trigger t on the pressure file at path. The kernel signals a
  * trigger with POLLPRI, which libevent cannot wait for, so the trigger's
  * descriptor is put in an epoll set of its own (EPOLLPRI); the epoll

@@ -6,6 +6,7 @@
  * its own: it logs, degrades and carries on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -51,7 +52,9 @@ struct watch {
 	bool thr_failed;
 	int oom_fd, events_fd, psi_epfd, psi_fd;
 	struct event *oom_ev, *events_ev, *psi_ev;
-	bool watching; /* false once the cgroup is gone */
+	bool psi_polling;             /* no trigger: read the averages on each sample */
+	uint64_t pressure_until_usec; /* poll at poll_min until then */
+	bool watching;                /* false once the cgroup is gone */
 
 	/* the latest sample and the levels for its limit */
 	struct memcg_sample sample;
@@ -352,6 +355,27 @@ sample_failed(struct watch *w, int err)
 	return err == -ENOMEM ? 1 : 0;
 }
 
+/* Memory pressure (a PSI trigger fired, or the averages passed its rate):
+ * look closely for the trigger's window. */
+static void
+pressure(struct watch *w, uint64_t now, const char *how)
+{
+	if (now >= w->pressure_until_usec)
+		log_info("memory pressure (%s): polling every %s for %s", how,
+		    units_format_duration(w->cfg->poll_min_usec, (char[UNITS_BUF]){ 0 }),
+		    units_format_duration(w->cfg->psi.window_usec, (char[UNITS_BUF]){ 0 }));
+	w->pressure_until_usec = now + w->cfg->psi.window_usec;
+}
+
+static void
+psi_poll(struct watch *w, uint64_t now)
+{
+	struct psi_stats st;
+
+	if (w->psi_polling && psi_pread(w->psi_fd, &st) == 0 && psi_over(&st, &w->cfg->psi))
+		pressure(w, now, "psi averages");
+}
+
 static void
 watch_sample(struct watch *w, const char *why)
 {
@@ -380,6 +404,7 @@ watch_sample(struct watch *w, const char *why)
 	}
 	w->sample = s;
 	w->have_sample = true;
+	psi_poll(w, now);
 	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
 	levels_update(w, s.limit_bytes);
 	in = (struct policy_input){
@@ -436,6 +461,8 @@ psi_cb(evutil_socket_t fd, short what, void *arg)
 		unwatch(w, "the pressure file went away");
 		return;
 	}
+	if (r > 0)
+		pressure(w, now_usec(), "psi trigger");
 	watch_sample(w, "psi");
 }
 

@@ -29,12 +29,18 @@ if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
 	exit
 fi
 
-# watch_frozen DIR PID: poll under_oom until PID ends; print "frozen" if it
-# was ever 1.
+# watch_frozen DIR PID SECS: poll under_oom until PID ends; print "frozen"
+# if it was ever 1, "overran" (and kill PID) if it outlived SECS + 20.
 watch_frozen() {
+	local deadline=$((SECONDS + $3 + 20))
 	while kill -0 "$2" 2>/dev/null; do
 		if [[ $(cg_under_oom "$1") == 1 ]]; then
 			echo frozen
+			return
+		fi
+		if ((SECONDS > deadline)); then
+			kill -9 "$2"
+			echo overran
 			return
 		fi
 		sleep 0.05
@@ -56,7 +62,8 @@ dir=$(cg_create "og-wd-gc-$$" $limit oom_disable)
 cg_spawn "$dir" "$OOMGUARD" --gc-at 75% -- "$gcsim" --rate 64 --duration "$secs" \
 	>"$tmp/gc.out" 2>"$tmp/gc.log"
 ogpid=$CG_PID
-state=$(watch_frozen "$dir" "$ogpid")
+state=$(watch_frozen "$dir" "$ogpid" "$secs")
+[[ $state == fine ]] || kill -9 "$ogpid"
 wait "$ogpid"
 rc=$?
 peak=$(<"$dir/memory.max_usage_in_bytes")
@@ -154,7 +161,8 @@ ro_secs=$((secs < 10 ? secs : 10))
 cg_spawn "$dir" unshare -m sh -c "mount -o bind,ro '$mnt' '$mnt' && exec '$OOMGUARD' --gc-at 75% -- '$gcsim' --rate 64 --duration $ro_secs" \
 	>/dev/null 2>"$tmp/ro.log"
 ogpid=$CG_PID
-state=$(watch_frozen "$dir" "$ogpid")
+state=$(watch_frozen "$dir" "$ogpid" "$ro_secs")
+[[ $state == fine ]] || kill -9 "$ogpid"
 wait "$ogpid"
 rc=$?
 if [[ $state == fine && $rc == 0 ]] && grep -q 'cannot register v1 threshold notifications.*polling carries the load' "$tmp/ro.log" &&

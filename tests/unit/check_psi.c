@@ -35,6 +35,30 @@ START_TEST(test_parse)
 }
 END_TEST
 
+START_TEST(test_over)
+{
+	struct psi_stats s;
+	struct psi_trigger some = { true, false, 150000, 1000000 }; /* 15% */
+	struct psi_trigger full = { true, true, 100000, 2000000 };  /* 5% */
+
+	ck_assert_int_eq(psi_parse("some avg10=15.00 avg60=0.00 avg300=0.00 total=1\n"
+	                           "full avg10=4.99 avg60=0.00 avg300=0.00 total=1\n",
+	                     &s),
+	    0);
+	ck_assert(psi_over(&s, &some));  /* exactly at the rate */
+	ck_assert(!psi_over(&s, &full)); /* just below */
+	s.full.avg10 = 500;
+	ck_assert(psi_over(&s, &full));
+	s.some.avg10 = 1499;
+	ck_assert(!psi_over(&s, &some));
+	s.has_full = false;
+	ck_assert(!psi_over(&s, &full));
+	some.enabled = false;
+	s.some.avg10 = 10000;
+	ck_assert(!psi_over(&s, &some));
+}
+END_TEST
+
 START_TEST(test_read_fixture)
 {
 	struct psi_stats s;
@@ -71,6 +95,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, test_parse);
+	tcase_add_test(tc, test_over);
 	tcase_add_test(tc, test_read_fixture);
 	tcase_add_test(tc, test_trigger_refuses_plain_file);
 	suite_add_tcase(s, tc);
