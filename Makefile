@@ -119,6 +119,11 @@ demo: deps all $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/demo.sh
 
+# Figures, not assertions: see docs/benchmarks.md.
+bench: deps all $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/bench/bench.sh
+
 install: $(BUILD)/oomguard
 	install -D -m 0755 $(BUILD)/oomguard $(DESTDIR)$(SBINDIR)/oomguard
 	install -D -m 0644 conf/oomguard.ini $(DESTDIR)$(SYSCONFDIR)/oomguard/oomguard.ini.example

@@ -2,14 +2,14 @@
  * stepper: measures how fast a "free memory now" request arrives once the
  * cgroup's usage crosses a threshold. For the benchmark, not the tests.
  *
- * usage: stepper USAGE_FILE THRESHOLD_BYTES RATE_MIBPS COUNT
+ * usage: stepper USAGE_FILE THRESHOLD_BYTES RATE_MIBPS COUNT [BASE_BYTES]
  *
- * COUNT times: touch fresh pages one by one at RATE MiB/s, reading the
- * cgroup's usage file (USAGE_FILE, e.g. memory.usage_in_bytes) after each
- * page; note the moment the kernel's usage first reads at or above the
- * threshold; keep growing until SIGUSR1 arrives (its handler notes the
- * moment) or a second passes; print the latency in microseconds (or
- * "timeout"); free everything and rest 100 ms so that the episode ends.
+ * First it touches BASE_BYTES (default 0) and holds them, so that each
+ * step starts close below the threshold. Then COUNT times: touch fresh pages one by one at RATE
+ * MiB/s, reading the cgroup's usage file (USAGE_FILE, e.g. memory.usage_in_bytes) after each page;
+ * note the moment the kernel's usage first reads at or above the threshold; keep growing until
+ * SIGUSR1 arrives (its handler notes the moment) or a second passes; print the latency in
+ * microseconds (or "timeout"); free everything and rest 100 ms so that the episode ends.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096
+#define PAGE  4096
 #define ARENA (1UL << 30)
 
 static volatile sig_atomic_t got;
@@ -100,9 +100,21 @@ main(int argc, char **argv)
 	char *arena;
 	int fd, count;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: stepper USAGE_FILE THRESHOLD_BYTES RATE_MIBPS COUNT\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr,
+		    "usage: stepper USAGE_FILE THRESHOLD_BYTES RATE_MIBPS COUNT [BASE_BYTES]\n");
 		return 2;
+	}
+	if (argc == 6) {
+		size_t base = strtoull(argv[5], NULL, 10);
+		char *held = base
+		    ? mmap(NULL, base, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+		    : NULL;
+
+		if (held == MAP_FAILED)
+			return 1;
+		for (size_t off = 0; off < base; off += PAGE)
+			held[off] = 1;
 	}
 	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 	threshold = strtoull(argv[2], NULL, 10);
