@@ -19,7 +19,7 @@ enum key_type {
 	KT_DURATION,
 	KT_SIZE,
 	KT_THRESHOLD,
-	KT_RESERVE,
+	KT_THRESHOLD_AUTO,
 	KT_SIGNAL,
 	KT_BOOL,
 	KT_PSI,
@@ -57,6 +57,9 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "fastest memory growth per second to plan polling for" },
 	{ "watch", "psi", KT_PSI, OFF(psi), 0, 0,
 	    "PSI trigger such as \"some 100ms 1s\" (stall within window), or none" },
+	{ "watch", "high", KT_THRESHOLD_AUTO, OFF(watch_high), 0, 0,
+	    "cgroup v2: set memory.high to this (auto: the restart level) while watching, or "
+	    "none" },
 	{ "gc", "at", KT_THRESHOLD, OFF(gc_at), 0, 0,
 	    "ask the app to free memory at this level (percent of the limit or a size, or none)" },
 	{ "gc", "signal", KT_SIGNAL, OFF(gc_signal), 0, 0,
@@ -67,6 +70,9 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "an episode ends, and escalation starts again at gc, below this level" },
 	{ "gc", "require_handler", KT_BOOL, OFF(gc_require_handler), 0, 0,
 	    "send the gc signal only to a process that catches it (yes/no)" },
+	{ "gc", "reclaim", KT_THRESHOLD, OFF(gc_reclaim), 0, 0,
+	    "cgroup v2: with each gc request also reclaim this much through memory.reclaim, or "
+	    "none" },
 	{ "restart", "at", KT_THRESHOLD, OFF(restart_at), 0, 0,
 	    "ask the app to restart gracefully at this level (or none)" },
 	{ "restart", "signal", KT_SIGNAL, OFF(restart_signal), 0, 0,
@@ -77,7 +83,7 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "a freshly started app is not sent the restart signal during this" },
 	{ "kill", "at", KT_THRESHOLD, OFF(kill_at), 0, 0,
 	    "SIGKILL the app at once at this level (or none)" },
-	{ "reserve", "size", KT_RESERVE, OFF(reserve_size), 0, 0,
+	{ "reserve", "size", KT_THRESHOLD_AUTO, OFF(reserve_size), 0, 0,
 	    "emergency reserve held for rescuing a frozen cgroup: auto, a size, a percent, or "
 	    "none" },
 	{ "action", "target", KT_TARGET, OFF(target), 0, 0,
@@ -141,6 +147,8 @@ config_defaults(struct config *c)
 	c->restart_startup_usec = 10 * SEC;
 	c->kill_at = (struct threshold){ THRESHOLD_PERCENT, 97 * UNITS_PCT_SCALE };
 	c->reserve_size = (struct threshold){ THRESHOLD_AUTO, 0 };
+	c->watch_high = (struct threshold){ THRESHOLD_NONE, 0 };
+	c->gc_reclaim = (struct threshold){ THRESHOLD_NONE, 0 };
 	c->target = TARGET_MAIN;
 	c->supervise_restart = RESTART_ON_WATCHDOG;
 	c->restart_delay_usec = 1 * SEC;
@@ -262,14 +270,15 @@ static int
 set_threshold(
     const struct key *k, const char *value, struct threshold *field, char *err, size_t errlen)
 {
-	int r = units_parse_threshold(value, k->type == KT_RESERVE, field);
+	int r = units_parse_threshold(value, k->type == KT_THRESHOLD_AUTO, field);
 
 	if (r == -ERANGE)
 		snprintf(err, errlen, "'%s' is out of range (above 0%%, at most 100%%)", value);
 	else if (r < 0)
 		snprintf(err, errlen, "'%s' is not %s", value,
-		    k->type == KT_RESERVE ? "auto, none, a percentage or a size (B, K, M, G)"
-		                          : "none, a percentage (75%) or a size (B, K, M, G)");
+		    k->type == KT_THRESHOLD_AUTO
+		        ? "auto, none, a percentage or a size (B, K, M, G)"
+		        : "none, a percentage (75%) or a size (B, K, M, G)");
 	return r < 0 ? -EINVAL : 0;
 }
 
@@ -327,7 +336,7 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 		}
 		return set_ranged(k, v, field, err, errlen);
 	case KT_THRESHOLD:
-	case KT_RESERVE:
+	case KT_THRESHOLD_AUTO:
 		return set_threshold(k, value, field, err, errlen);
 	case KT_SIGNAL:
 		return set_signal(value, field, err, errlen);
@@ -652,7 +661,7 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 		snprintf(buf, len, "%s", units_format_size(*(const uint64_t *)field, tmp));
 		break;
 	case KT_THRESHOLD:
-	case KT_RESERVE:
+	case KT_THRESHOLD_AUTO:
 		snprintf(buf, len, "%s", units_format_threshold(field, tmp));
 		break;
 	case KT_SIGNAL:

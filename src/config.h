@@ -41,7 +41,7 @@ struct config_origin {
 };
 
 /* The number of keys in the table; config_origin slots are indexed by key. */
-#define CONFIG_NKEYS 25
+#define CONFIG_NKEYS 27
 
 struct config {
 	/* [watch] */
@@ -51,12 +51,14 @@ struct config {
 	uint64_t poll_max_usec;
 	uint64_t max_growth_bytes; /* per second */
 	struct psi_trigger psi;
+	struct threshold watch_high;
 	/* [gc] */
 	struct threshold gc_at;
 	int gc_signal;
 	uint64_t gc_cooldown_usec;
 	struct threshold gc_rearm_below;
 	bool gc_require_handler;
+	struct threshold gc_reclaim;
 	/* [restart] */
 	struct threshold restart_at;
 	int restart_signal;

@@ -226,8 +226,14 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
     const struct policy_input *in)
 {
 	enum policy_action act = POLICY_NONE;
+	struct policy_input eff = *in;
 	uint64_t clock_usec;
 
+	/* A throttled app stalls below the gc level: ask it to free memory
+	 * as if it had reached the level. */
+	if (in->throttled && lv->gc_bytes != POLICY_OFF && eff.metric_bytes < lv->gc_bytes)
+		eff.metric_bytes = lv->gc_bytes;
+	in = &eff;
 	clock_usec = policy_clock(st, in->now_usec);
 	policy_track_target(st, in, clock_usec);
 	policy_track_episode(st, lv, in);

@@ -53,7 +53,10 @@ struct policy_timing {
 struct policy_input {
 	uint64_t now_usec; /* CLOCK_MONOTONIC */
 	uint64_t metric_bytes;
-	bool frozen;       /* cgroup v1 under_oom 1 */
+	bool frozen; /* cgroup v1 under_oom 1 */
+	/* The kernel is throttling or reclaiming at a limit (v2 memory.events
+	 * high or max rose): counts as having reached the gc level, no more. */
+	bool throttled;
 	bool target_alive; /* there is a target to signal */
 	/* False when require_handler is set and the target lacks a handler. */
 	bool gc_allowed;

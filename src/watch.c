@@ -22,6 +22,7 @@
 #include "file.h"
 #include "log.h"
 #include "memcg.h"
+#include "memctl.h"
 #include "notify.h"
 #include "policy.h"
 #include "psi.h"
@@ -66,7 +67,13 @@ struct watch {
 	struct policy_timing timing;
 	struct policy_state policy;
 	struct schedule_params sched;
-	int read_errno; /* last read error logged, to log a run of them once */
+	int read_errno;           /* last read error logged, to log a run of them once */
+	uint64_t oom_kills;       /* the oom_kill counter last seen */
+	uint64_t throttle_events; /* v2 memory.events high + max last seen */
+
+	/* [watch] high: memory.high as it was before oomguard set it */
+	char high_saved[32];
+	bool high_done; /* set, or given up on (logged once) */
 
 	/* the app, when oomguard runs it */
 	bool have_child;
@@ -166,6 +173,58 @@ fmt_size(uint64_t bytes, char *buf)
 	return units_format_human(bytes, buf);
 }
 
+/* [watch] high: set memory.high to the configured level (auto: the
+ * restart level) for the current limit, saving the value found first. */
+static void
+high_apply(struct watch *w)
+{
+	const struct threshold *t = &w->cfg->watch_high;
+	uint64_t bytes;
+	char text[32], h[UNITS_BUF];
+	int r;
+
+	if (t->kind == THRESHOLD_NONE || (w->high_done && w->high_saved[0] == '\0'))
+		return;
+	if (w->cg.version != 2) {
+		log_info(
+		    "[watch] high needs cgroup v2; %s is v1, memory.high left alone", w->cg.dir);
+		w->high_done = true;
+		return;
+	}
+	bytes = t->kind == THRESHOLD_AUTO ? w->levels.restart_bytes
+	                                  : units_threshold_bytes(t, w->limit_bytes);
+	if (bytes == POLICY_OFF)
+		return;
+	if (w->high_saved[0] == '\0' &&
+	    memctl_high_get(w->cg.dir, w->high_saved, sizeof(w->high_saved)) < 0)
+		w->high_saved[0] = '\0';
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)bytes);
+	r = w->high_saved[0] != '\0' ? memctl_high_set(w->cg.dir, text) : -EACCES;
+	if (r < 0) {
+		log_info("cannot set memory.high of %s: %s; the kernel will not throttle before "
+		         "memory.max",
+		    w->cg.dir, strerror(-r));
+		w->high_saved[0] = '\0';
+		w->high_done = true;
+		return;
+	}
+	w->high_done = true;
+	log_info("memory.high set to %s (was %.*s)", units_format_human(bytes, h),
+	    (int)strcspn(w->high_saved, "\n"), w->high_saved);
+}
+
+static void
+high_restore(struct watch *w)
+{
+	int r;
+
+	if (w->high_saved[0] == '\0' || !w->watching)
+		return;
+	r = memctl_high_set(w->cg.dir, w->high_saved);
+	if (r < 0)
+		log_warn("cannot restore memory.high of %s: %s", w->cg.dir, strerror(-r));
+}
+
 /* Resolve the thresholds for a limit; on a change, log the levels and
  * register the v1 thresholds again. */
 static void
@@ -194,6 +253,7 @@ levels_update(struct watch *w, uint64_t limit_bytes)
 		log_warn(
 		    "for this limit the levels are out of order; the strongest action due wins");
 	thresholds_register(w);
+	high_apply(w);
 }
 
 /* ---- actions ---- */
@@ -263,6 +323,38 @@ log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, cons
 	log_fields(a == POLICY_GC ? LOG_LVL_INFO : LOG_LVL_WARN, msg, f, sizeof(f) / sizeof(f[0]));
 }
 
+/* [gc] reclaim: with a gc request, also have the kernel reclaim what it
+ * can (v2 memory.reclaim), and say how much the metric fell. */
+static void
+reclaim(struct watch *w)
+{
+	const struct threshold *t = &w->cfg->gc_reclaim;
+	uint64_t bytes = units_threshold_bytes(t, w->limit_bytes), before = w->metric_bytes;
+	struct memcg_sample s;
+	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
+	int r;
+
+	if (t->kind == THRESHOLD_NONE || bytes == POLICY_OFF || w->cfg->dry_run)
+		return;
+	if (w->cg.version != 2) {
+		log_debug("[gc] reclaim needs cgroup v2");
+		return;
+	}
+	r = memctl_reclaim(w->cg.dir, bytes);
+	if (r < 0 && r != -EAGAIN) {
+		log_info("reclaim of %s from %s failed: %s", units_format_human(bytes, a),
+		    w->cg.dir, strerror(-r));
+		return;
+	}
+	if (memcg_read(&w->mem, &s) < 0)
+		return;
+	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
+	log_info("reclaim: asked the kernel for %s%s; %s fell from %s to %s",
+	    units_format_human(bytes, a), r == -EAGAIN ? " (it found less)" : "",
+	    config_metric_name(w->cfg->metric), units_format_human(before, b),
+	    units_format_human(w->metric_bytes, c));
+}
+
 static void
 act(struct watch *w, enum policy_action a)
 {
@@ -291,6 +383,8 @@ act(struct watch *w, enum policy_action a)
 	else
 		snprintf(outcome, sizeof(outcome), "sent to %d, %d skipped", res.sent, res.skipped);
 	log_action(w, a, sig, res.pid, outcome);
+	if (a == POLICY_GC)
+		reclaim(w);
 }
 
 /* Whether a gc request may go to the main child: with require_handler,
@@ -376,6 +470,29 @@ psi_poll(struct watch *w, uint64_t now)
 		pressure(w, now, "psi averages");
 }
 
+/* The kernel's own events since the last sample: OOM kills are logged
+ * (the app's end, if it was the app, is then handled by the restart
+ * policy); a rise of the v2 high or max counter means the kernel is
+ * throttling or reclaiming at a limit. Return whether it is. */
+static bool
+kernel_events(struct watch *w, const struct memcg_sample *s)
+{
+	uint64_t kills = s->has_events ? s->events.oom_kill : s->oom_kill;
+	uint64_t throttle = s->has_events ? s->events.high + s->events.max : 0;
+	bool first = !w->have_sample, throttled = !first && throttle > w->throttle_events;
+
+	if (!first && kills > w->oom_kills)
+		log_warn("the kernel OOM-killed %" PRIu64
+		         " process(es) in %s (oom_kill counter %" PRIu64 ")",
+		    kills - w->oom_kills, w->cg.dir, kills);
+	if (throttled)
+		log_debug("memory.events: high %" PRIu64 " max %" PRIu64 ": throttled",
+		    s->events.high, s->events.max);
+	w->oom_kills = kills;
+	w->throttle_events = throttle;
+	return throttled;
+}
+
 static void
 watch_sample(struct watch *w, const char *why)
 {
@@ -383,7 +500,7 @@ watch_sample(struct watch *w, const char *why)
 	struct policy_input in;
 	enum policy_action a;
 	uint64_t now = now_usec();
-	bool frozen = false;
+	bool frozen = false, throttled = false;
 	int r;
 
 	if (!w->watching)
@@ -401,6 +518,7 @@ watch_sample(struct watch *w, const char *why)
 		s = w->sample;
 	} else {
 		w->read_errno = 0;
+		throttled = kernel_events(w, &s);
 	}
 	w->sample = s;
 	w->have_sample = true;
@@ -411,6 +529,7 @@ watch_sample(struct watch *w, const char *why)
 		.now_usec = now,
 		.metric_bytes = w->metric_bytes,
 		.frozen = frozen || (s.has_oom_control && s.under_oom),
+		.throttled = throttled,
 		.target_alive = w->have_child || w->opts->app_argv == NULL,
 		.target_started_usec = w->have_child ? w->child.started_usec : 0,
 		.target_generation = w->generation,
@@ -817,6 +936,7 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 	watch_sample(&w, "start");
 	event_base_dispatch(w.base);
 	r = w.exit_code;
+	high_restore(&w);
 	if (w.have_child) {
 		/* Leaving with the app still running (should not happen): do
 		 * not leave it behind. */

@@ -28,11 +28,13 @@ START_TEST(test_every_key)
 		{ "watch", "poll_max", "2s" },
 		{ "watch", "max_growth", "512M" },
 		{ "watch", "psi", "full 150ms 2s" },
+		{ "watch", "high", "auto" },
 		{ "gc", "at", "60%" },
 		{ "gc", "signal", "USR2" },
 		{ "gc", "cooldown", "500ms" },
 		{ "gc", "rearm_below", "50%" },
 		{ "gc", "require_handler", "no" },
+		{ "gc", "reclaim", "64M" },
 		{ "restart", "at", "85.5%" },
 		{ "restart", "signal", "SIGINT" },
 		{ "restart", "grace", "30s" },
@@ -72,6 +74,9 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(c.gc_cooldown_usec, 500000);
 	ck_assert_uint_eq(c.gc_rearm_below.value, 5000);
 	ck_assert(!c.gc_require_handler);
+	ck_assert_int_eq(c.watch_high.kind, THRESHOLD_AUTO);
+	ck_assert_int_eq(c.gc_reclaim.kind, THRESHOLD_BYTES);
+	ck_assert_uint_eq(c.gc_reclaim.value, 64ULL << 20);
 	ck_assert_uint_eq(c.restart_at.value, 8550);
 	ck_assert_int_eq(c.restart_signal, SIGINT);
 	ck_assert_uint_eq(c.restart_grace_usec, 30000000);

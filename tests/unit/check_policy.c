@@ -30,6 +30,7 @@ enum {
 	F_DEAD = 1 << 1,
 	F_NOGC = 1 << 2,
 	F_END = 1 << 3,
+	F_THROTTLED = 1 << 4,
 };
 
 /* What a row expects of the episode, checked after the sample. */
@@ -100,6 +101,7 @@ run_steps(const char *name, const struct policy_levels *const lvs[], const struc
 			.now_usec = s->t_usec,
 			.metric_bytes = s->m_bytes,
 			.frozen = (s->flags & F_FROZEN) != 0,
+			.throttled = (s->flags & F_THROTTLED) != 0,
 			.target_alive = (s->flags & F_DEAD) == 0,
 			.gc_allowed = (s->flags & F_NOGC) == 0,
 			.target_started_usec = s->started_usec,
@@ -368,6 +370,20 @@ static const struct pcase kill_cases[] = {
 	{ "no kill to a dead target", .steps = {
 		{ MS(10000), 960, F_DEAD, .want = N, .ep = EP_OPEN },
 		{ MS(10100), 960, .want = K },
+		END } },
+	{ "throttled below gc: gc, repeated every cooldown, no more", .steps = {
+		{ MS(10000), 500, F_THROTTLED, .want = G, .ep = EP_OPEN },
+		{ MS(10500), 500, F_THROTTLED, .want = N },
+		{ MS(11000), 500, F_THROTTLED, .want = G },
+		{ MS(13000), 500, F_THROTTLED, .want = G },
+		{ MS(13100), 500, .want = N, .ep = EP_CLOSED },
+		END } },
+	{ "throttled with gc off: nothing", { &gc_off }, .steps = {
+		{ MS(10000), 500, F_THROTTLED, .want = N, .ep = EP_CLOSED },
+		END } },
+	{ "throttled above restart: the metric decides", .steps = {
+		{ MS(10000), 860, F_THROTTLED, .want = G },
+		{ MS(11000), 860, F_THROTTLED, .want = R },
 		END } },
 	{ "frozen keeps the episode open below rearm", .steps = {
 		{ MS(10000), 750, .want = G },
