@@ -68,7 +68,7 @@ $(BUILD) $(BUILD)/tests $(BUILD)/workload:
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$($$*_MODS))) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -Itests/unit -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
 # The workloads are test tools, built the same way under every target (not
 # instrumented by check-asan, whose memory overhead would change what they
@@ -104,7 +104,7 @@ check-asan:
 		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 lint:
-	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/workload/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.[ch] tests/workload/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit tests/workload
 

@@ -17,6 +17,7 @@
 
 #include "action.h"
 #include "file.h"
+#include "suite.h"
 
 START_TEST(test_parse_caught)
 {
@@ -158,16 +159,10 @@ main(void)
 {
 	Suite *s = suite_create("action");
 	TCase *tc = tcase_create("action");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_parse_caught);
 	tcase_add_test(tc, test_in_cgroup_text);
 	tcase_add_test(tc, test_signal_main);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "suite.h"
 
 #define FX      "tests/fixtures/"
 #define HOST_CG "/process_api/7855fb0c0c1de9d4b0337360aecab08e/oomguard-fixture"
@@ -170,8 +171,6 @@ main(void)
 {
 	Suite *s = suite_create("cgroup");
 	TCase *tc = tcase_create("cgroup");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_hybrid_self);
 	tcase_add_test(tc, test_legacy_self);
@@ -183,9 +182,5 @@ main(void)
 	tcase_add_test(tc, test_parse_mounts);
 	tcase_add_test(tc, test_join);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(s);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "suite.h"
 
 #define CORPUS "tests/config/bad"
 
@@ -312,8 +313,6 @@ main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_defaults_valid);
@@ -325,9 +324,5 @@ main(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_example_is_defaults);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(s);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "memcg.h"
+#include "suite.h"
 
 #define FX       "tests/fixtures/"
 #define HOST_RAM (24683620ULL * 1024)
@@ -149,8 +150,6 @@ main(void)
 {
 	Suite *s = suite_create("memcg");
 	TCase *tc = tcase_create("memcg");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_v1_sample);
 	tcase_add_test(tc, test_v2_sample);
@@ -159,9 +158,5 @@ main(void)
 	tcase_add_test(tc, test_parse_meminfo);
 	tcase_add_test(tc, test_parse_events);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(s);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "policy.h"
+#include "suite.h"
 
 #define OFF       POLICY_OFF
 #define MS(x)     ((uint64_t)(x)*1000) /* milliseconds to usec */
@@ -849,11 +850,5 @@ policy_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(policy_suite());
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "psi.h"
+#include "suite.h"
 
 START_TEST(test_parse)
 {
@@ -91,17 +92,11 @@ main(void)
 {
 	Suite *s = suite_create("psi");
 	TCase *tc = tcase_create("psi");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_over);
 	tcase_add_test(tc, test_read_fixture);
 	tcase_add_test(tc, test_trigger_refuses_plain_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(s);
 }

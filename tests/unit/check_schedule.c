@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "schedule.h"
+#include "suite.h"
 
 #define MiB (1ULL << 20)
 
@@ -64,8 +65,6 @@ main(void)
 {
 	Suite *s = suite_create("schedule");
 	TCase *tc = tcase_create("schedule");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_far_is_poll_max);
 	tcase_add_test(tc, test_headroom_over_growth);
@@ -73,9 +72,5 @@ main(void)
 	tcase_add_test(tc, test_episode_bound);
 	tcase_add_test(tc, test_zero_growth);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(s);
 }

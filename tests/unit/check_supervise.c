@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "supervise.h"
+#include "suite.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define SEC      1000000ULL
@@ -521,11 +522,5 @@ supervise_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(supervise_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(supervise_suite());
 }
