@@ -534,7 +534,8 @@ watch_sample(struct watch *w, const char *why)
 		.target_started_usec = w->have_child ? w->child.started_usec : 0,
 		.target_generation = w->generation,
 	};
-	in.gc_allowed = w->metric_bytes >= w->levels.gc_bytes ? gc_allowed(w, now) : true;
+	in.gc_allowed =
+	    w->metric_bytes >= w->levels.gc_bytes || throttled ? gc_allowed(w, now) : true;
 	a = policy_eval(&w->policy, &w->levels, &w->timing, &in);
 	if (a != POLICY_NONE) {
 		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, w->metric_bytes,
