@@ -53,7 +53,7 @@ UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
 WORKLOADS := $(patsubst tests/workload/%.c,$(BUILD)/workload/%,$(wildcard tests/workload/*.c))
 
-.PHONY: all deps test check-unit check-integration check-asan lint install demo clean bench
+.PHONY: all deps test check-unit check-integration check-asan check-vm lint install demo clean bench
 
 all: $(BUILD)/oomguard
 
@@ -78,7 +78,7 @@ $(BUILD)/workload/%: tests/workload/%.c | $(BUILD)/workload
 
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
-             clang-format cppcheck util-linux procps
+             clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -95,6 +95,11 @@ check-unit: $(UNIT_BINS)
 check-integration: $(BUILD)/oomguard $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/integration/run.sh
+
+# The cgroup v2 suite in a QEMU VM booting Debian's kernel (tests/vm/README).
+check-vm: $(BUILD)/oomguard $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/vm/check.sh
 
 # Unit and integration tests again under AddressSanitizer and UBSan,
 # stopping at the first error.
@@ -113,6 +118,7 @@ test: deps
 	$(MAKE) lint
 	$(MAKE) check-unit
 	$(MAKE) check-integration
+	$(MAKE) check-vm
 	$(MAKE) check-asan
 
 demo: deps all $(WORKLOADS)

@@ -73,7 +73,8 @@ struct watch {
 
 	/* [watch] high: memory.high as it was before oomguard set it */
 	char high_saved[32];
-	bool high_done; /* set, or given up on (logged once) */
+	bool high_done;   /* set, or given up on (logged once) */
+	bool high_lifted; /* put back while the app stops */
 
 	/* the app, when oomguard runs it */
 	bool have_child;
@@ -85,8 +86,10 @@ struct watch {
 	uint64_t restart_delay_usec;
 	int exit_code;
 	bool take_terminal;
-	int handler_state; /* per generation: 1 catches the gc signal, 0 not, -1 unknown */
-	uint64_t handler_checked_usec;
+	bool handler_warned; /* this child's lack of a gc handler was logged */
+	bool throttled;      /* the latest sample saw the kernel throttling */
+	uint64_t reclaim_last_usec;
+	bool reclaim_off; /* memory.reclaim refused for good (logged once) */
 };
 
 static uint64_t
@@ -213,6 +216,19 @@ high_apply(struct watch *w)
 	    (int)strcspn(w->high_saved, "\n"), w->high_saved);
 }
 
+/* The app is being stopped: let it shut down at full speed rather than
+ * throttled; memory.high is set again for the next child. */
+static void
+high_lift(struct watch *w)
+{
+	if (w->high_saved[0] == '\0' || w->high_lifted)
+		return;
+	if (memctl_high_set(w->cg.dir, w->high_saved) == 0) {
+		w->high_lifted = true;
+		log_info("memory.high lifted while the app stops");
+	}
+}
+
 static void
 high_restore(struct watch *w)
 {
@@ -300,7 +316,8 @@ send_to_targets(struct watch *w, int sig, bool need_handler, struct action_resul
 }
 
 static void
-log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, const char *outcome)
+log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, const char *outcome,
+    bool quiet)
 {
 	char m[UNITS_BUF], l[UNITS_BUF], s[UNITS_BUF], msg[256];
 	uint64_t pct = w->limit_bytes ? w->metric_bytes * 10000 / w->limit_bytes : 0;
@@ -320,13 +337,18 @@ log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, cons
 	    units_format_human(w->metric_bytes, m),
 	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit", pct / 100,
 	    pct % 100, s, (int)pid, outcome);
-	log_fields(a == POLICY_GC ? LOG_LVL_INFO : LOG_LVL_WARN, msg, f, sizeof(f) / sizeof(f[0]));
+	log_fields(quiet         ? LOG_LVL_DEBUG
+	        : a == POLICY_GC ? LOG_LVL_INFO
+	                         : LOG_LVL_WARN,
+	    msg, f, sizeof(f) / sizeof(f[0]));
 }
 
-/* [gc] reclaim: with a gc request, also have the kernel reclaim what it
- * can (v2 memory.reclaim), and say how much the metric fell. */
+/* [gc] reclaim: at or above the gc level (or throttled), every cooldown,
+ * have the kernel reclaim what it can (v2 memory.reclaim), with or without
+ * the app's help, and say how much the metric fell. A refusal other than
+ * "found less" is logged once and ends the attempts. */
 static void
-reclaim(struct watch *w)
+reclaim(struct watch *w, uint64_t now)
 {
 	const struct threshold *t = &w->cfg->gc_reclaim;
 	uint64_t bytes = units_threshold_bytes(t, w->limit_bytes), before = w->metric_bytes;
@@ -334,16 +356,23 @@ reclaim(struct watch *w)
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
 	int r;
 
-	if (t->kind == THRESHOLD_NONE || bytes == POLICY_OFF || w->cfg->dry_run)
+	if (t->kind == THRESHOLD_NONE || bytes == POLICY_OFF || w->cfg->dry_run || w->reclaim_off)
 		return;
+	if (w->metric_bytes < w->levels.gc_bytes && !w->throttled)
+		return;
+	if (w->reclaim_last_usec != 0 && now - w->reclaim_last_usec < w->cfg->gc_cooldown_usec)
+		return;
+	w->reclaim_last_usec = now;
 	if (w->cg.version != 2) {
-		log_debug("[gc] reclaim needs cgroup v2");
+		log_info("[gc] reclaim needs cgroup v2; %s is v1", w->cg.dir);
+		w->reclaim_off = true;
 		return;
 	}
 	r = memctl_reclaim(w->cg.dir, bytes);
 	if (r < 0 && r != -EAGAIN) {
-		log_info("reclaim of %s from %s failed: %s", units_format_human(bytes, a),
-		    w->cg.dir, strerror(-r));
+		log_info("cannot reclaim from %s: %s; [gc] reclaim is off from now on", w->cg.dir,
+		    strerror(-r));
+		w->reclaim_off = true;
 		return;
 	}
 	if (memcg_read(&w->mem, &s) < 0)
@@ -369,7 +398,7 @@ act(struct watch *w, enum policy_action a)
 		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
 	}
 	if (w->cfg->dry_run) {
-		log_action(w, a, sig, res.pid, "dry run, not sent");
+		log_action(w, a, sig, res.pid, "dry run, not sent", false);
 		return;
 	}
 	r = send_to_targets(w, sig, need_handler, &res);
@@ -382,36 +411,37 @@ act(struct watch *w, enum policy_action a)
 		snprintf(outcome, sizeof(outcome), "sent");
 	else
 		snprintf(outcome, sizeof(outcome), "sent to %d, %d skipped", res.sent, res.skipped);
-	log_action(w, a, sig, res.pid, outcome);
-	if (a == POLICY_GC)
-		reclaim(w);
+	/* A gc request that found no process able to take it says so at
+	 * debug level: it repeats every cooldown. */
+	log_action(w, a, sig, res.pid, outcome, a == POLICY_GC && r == 0 && res.sent == 0);
+	if (a != POLICY_GC)
+		high_lift(w);
 }
 
 /* Whether a gc request may go to the main child: with require_handler,
- * only once it catches the signal. Checked at most once per cooldown while
- * it does not, and logged once per child. */
+ * only while it catches the signal. It is read afresh each time (a
+ * handler can come and go; right after fork the child still shows
+ * oomguard's own handlers), and the lack of one is logged once per child,
+ * after its start-up, when it has had the time to install it. */
 static bool
 gc_allowed(struct watch *w, uint64_t now)
 {
+	char s[UNITS_BUF];
 	int r;
 
 	if (!w->cfg->gc_require_handler || w->cfg->target != TARGET_MAIN || !w->have_child)
 		return true;
-	if (w->handler_state == 1)
-		return true;
-	if (w->handler_state == 0 && now - w->handler_checked_usec < w->cfg->gc_cooldown_usec)
-		return false;
 	r = action_caught(w->opts->proc_root, w->child.pid, w->cfg->gc_signal);
-	w->handler_checked_usec = now;
-	if (r == 0 && w->handler_state != 0) {
-		char s[UNITS_BUF];
-
+	if (r > 0)
+		return true;
+	if (r == 0 && !w->handler_warned &&
+	    now - w->child.started_usec >= w->cfg->restart_startup_usec) {
 		log_warn("the app (pid %d) does not handle %s: no gc requests until it does "
 		         "(require_handler = yes)",
 		    (int)w->child.pid, units_format_signal(w->cfg->gc_signal, s));
+		w->handler_warned = true;
 	}
-	w->handler_state = r > 0 ? 1 : 0;
-	return r > 0;
+	return false;
 }
 
 /* ---- sampling ---- */
@@ -524,7 +554,9 @@ watch_sample(struct watch *w, const char *why)
 	w->have_sample = true;
 	psi_poll(w, now);
 	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
-	levels_update(w, s.limit_bytes);
+	/* Without memory.max, memory.high is where the kernel stops the app:
+	 * percentages count from it. */
+	levels_update(w, s.limit_bytes ? s.limit_bytes : s.high_bytes);
 	in = (struct policy_input){
 		.now_usec = now,
 		.metric_bytes = w->metric_bytes,
@@ -536,12 +568,14 @@ watch_sample(struct watch *w, const char *why)
 	};
 	in.gc_allowed =
 	    w->metric_bytes >= w->levels.gc_bytes || throttled ? gc_allowed(w, now) : true;
+	w->throttled = throttled;
 	a = policy_eval(&w->policy, &w->levels, &w->timing, &in);
 	if (a != POLICY_NONE) {
 		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, w->metric_bytes,
 		    policy_action_name(a));
 		act(w, a);
 	}
+	reclaim(w, now);
 	schedule_next(w);
 }
 
@@ -581,8 +615,9 @@ psi_cb(evutil_socket_t fd, short what, void *arg)
 		unwatch(w, "the pressure file went away");
 		return;
 	}
-	if (r > 0)
-		pressure(w, now_usec(), "psi trigger");
+	/* libevent's own epoll already took the kernel's one-shot event when
+	 * it found this descriptor readable, so readiness is the firing. */
+	pressure(w, now_usec(), "psi trigger");
 	watch_sample(w, "psi");
 }
 
@@ -697,7 +732,12 @@ spawn_child(struct watch *w)
 	w->have_child = true;
 	w->by_watchdog = false;
 	w->watchdog_why = NULL;
-	w->handler_state = -1;
+	w->handler_warned = false;
+	if (w->high_lifted && w->levels_set) {
+		w->high_lifted = false;
+		w->high_done = false;
+		high_apply(w);
+	}
 	log_info("started %s as pid %d", w->opts->app_argv[0], (int)w->child.pid);
 }
 
@@ -731,6 +771,14 @@ child_ended(struct watch *w, int status)
 	pid_t pid = w->child.pid;
 	char d[UNITS_BUF];
 
+	/* Killed: read the counters now, so that an OOM kill by the kernel
+	 * is named before the app's end. */
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && w->watching) {
+		struct memcg_sample s;
+
+		if (memcg_read(&w->mem, &s) == 0)
+			(void)kernel_events(w, &s);
+	}
 	supervise_release(&w->child);
 	w->have_child = false;
 	w->exit_code = code;
@@ -776,6 +824,8 @@ shutdown_begin(struct watch *w, int sig)
 	w->shutting_down = true;
 	event_del(w->restart_ev);
 	if (!w->have_child) {
+		if (w->opts->app_argv == NULL)
+			w->exit_code = 0;
 		log_info("%s received; exiting", units_format_signal(sig, s));
 		event_base_loopbreak(w->base);
 		return;

@@ -77,8 +77,8 @@ orphan_test() { # NAME launcher...
 	local name=$1 out zombies
 	shift
 	out=$(t_timeout 20 "$@" "$OOMGUARD" --log-level warn -- sh -c "
-		$sp orphan 0.3
-		sleep 1.5
+		$sp orphan 1 >/dev/null || exit 99
+		sleep 2.5
 		# the orphan has exited: is it a zombie still?
 		for s in /proc/[0-9]*/stat; do
 			read -r line < \$s 2>/dev/null || continue

@@ -134,7 +134,7 @@ cg_destroy "$dir"
 # 4. require_handler: SIGUSR1 would kill this gcsim (default action); it
 # must never be sent. The restart level ends it instead.
 dir=$(cg_create "og-wd-handler-$$" $limit oom_disable)
-cg_spawn "$dir" "$OOMGUARD" --kill-at none --grace 1s \
+OOMGUARD_RESTART_STARTUP=1s cg_spawn "$dir" "$OOMGUARD" --kill-at none --grace 1s \
 	-- "$gcsim" --live 80 --garbage-ratio 1.0 --usr1 default --exit-code 5 \
 	>/dev/null 2>"$tmp/handler.log"
 ogpid=$CG_PID
