@@ -1,0 +1,3 @@
+module oomguard.example/gcapp
+
+go 1.19
