@@ -559,12 +559,11 @@ threshold_misordered(const struct threshold *lo, const struct threshold *hi)
  * user. */
 static const struct {
 	const char *lo_section, *hi_section;
-	const char *lo_key;
 	const char *what;
 } level_order[] = {
-	{ "gc", "restart", "at", "[restart] at must be above [gc] at" },
-	{ "restart", "kill", "at", "[kill] at must be above [restart] at" },
-	{ "gc", "kill", "at", "[kill] at must be above [gc] at" },
+	{ "gc", "restart", "[restart] at must be above [gc] at" },
+	{ "restart", "kill", "[kill] at must be above [restart] at" },
+	{ "gc", "kill", "[kill] at must be above [gc] at" },
 };
 
 static int

@@ -93,6 +93,18 @@ memcg_parse_meminfo(const char *text, uint64_t *ret_bytes)
 	return 0;
 }
 
+uint64_t
+memcg_host_ram(const char *proc_root)
+{
+	char path[PATH_MAX], text[8192];
+	uint64_t bytes = 0;
+
+	if (file_join(path, sizeof(path), proc_root, "/meminfo") == 0 &&
+	    file_read(path, text, sizeof(text)) >= 0)
+		(void)memcg_parse_meminfo(text, &bytes);
+	return bytes;
+}
+
 int
 memcg_parse_events(const char *text, struct memcg_events *ret)
 {

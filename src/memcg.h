@@ -70,6 +70,10 @@ int memcg_parse_limit(const char *text, uint64_t host_ram_bytes, uint64_t *ret_b
 /* MemTotal from a meminfo text. Return 0 and set *ret_bytes, or -ENOENT. */
 int memcg_parse_meminfo(const char *text, uint64_t *ret_bytes);
 
+/* The host's RAM from proc_root/meminfo, the bound memcg_open() takes:
+ * return it in bytes, or 0 when it cannot be read (no bound then). */
+uint64_t memcg_host_ram(const char *proc_root);
+
 /* Parse memory.events. Return 0, or -EINVAL when a counter is missing. */
 int memcg_parse_events(const char *text, struct memcg_events *ret);
 

@@ -13,18 +13,6 @@
 #include "notify.h"
 #include "probe.h"
 
-static uint64_t
-host_ram(const char *proc_root)
-{
-	char path[PATH_MAX], text[8192];
-	uint64_t bytes = 0;
-
-	if (file_join(path, sizeof(path), proc_root, "/meminfo") == 0 &&
-	    file_read(path, text, sizeof(text)) >= 0)
-		(void)memcg_parse_meminfo(text, &bytes);
-	return bytes;
-}
-
 /* Close a descriptor a registration returned; keep its error otherwise. */
 static int
 tried(int fd)
@@ -77,7 +65,7 @@ probe_run(const struct probe_request *req, struct probe_report *ret)
 		e = cgroup_find_path(req->proc_root, req->fs_root, req->cgroup, &r.cg);
 	if (e < 0)
 		return e;
-	r.host_ram_bytes = host_ram(req->proc_root);
+	r.host_ram_bytes = memcg_host_ram(req->proc_root);
 	r.sample_err = memcg_open(&m, r.cg.dir, r.cg.version, r.host_ram_bytes);
 	if (r.sample_err == 0) {
 		r.sample_err = memcg_read(&m, &r.sample);

@@ -19,7 +19,6 @@
 
 #include "action.h"
 #include "cgroup.h"
-#include "file.h"
 #include "log.h"
 #include "memcg.h"
 #include "memctl.h"
@@ -889,7 +888,6 @@ static int
 locate(struct watch *w)
 {
 	const char *cgroup = w->cfg->cgroup;
-	char path[PATH_MAX], text[8192];
 	int r;
 
 	if (strcmp(cgroup, "self") == 0)
@@ -900,11 +898,7 @@ locate(struct watch *w)
 		log_error("cannot locate the memory cgroup %s: %s", cgroup, strerror(-r));
 		return r;
 	}
-	snprintf(path, sizeof(path), "%s/meminfo", w->opts->proc_root);
-	uint64_t host_ram = 0;
-	if (file_read(path, text, sizeof(text)) >= 0)
-		(void)memcg_parse_meminfo(text, &host_ram);
-	r = memcg_open(&w->mem, w->cg.dir, w->cg.version, host_ram);
+	r = memcg_open(&w->mem, w->cg.dir, w->cg.version, memcg_host_ram(w->opts->proc_root));
 	if (r < 0) {
 		log_error("cannot open the memory files of %s: %s", w->cg.dir, strerror(-r));
 		return r;
