@@ -1,5 +1,7 @@
 /*
- * action.c: pidfd signalling with cgroup membership checks.
+ * action.c: pidfd signalling with cgroup membership checks. The main
+ * target's checks and signal run on the rescue path (rescue.c): they
+ * read through descriptors opened beforehand, into stack buffers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +77,123 @@ cgroup_text_has(const char *text, const char *path, int version)
 	return false;
 }
 
+/* pread all of a /proc file into buf (NUL-terminated). Return 0 or -errno. */
+static int
+pread_text(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (fd < 0)
+		return -ESRCH;
+	n = pread(fd, buf, len - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+void
+action_target_init(struct action_target *t)
+{
+	*t = (struct action_target){ 0, -1, -1, -1, false };
+}
+
+static int
+open_proc(const char *proc_root, pid_t pid, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/%s", proc_root, (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : fd;
+}
+
+int
+action_target_open(const char *proc_root, pid_t pid, int pidfd, struct action_target *ret)
+{
+	struct action_target t;
+	char text[4096];
+	int r;
+
+	action_target_init(&t);
+	t.pid = pid;
+	t.pidfd = pidfd;
+	if (pidfd < 0) {
+		t.pidfd = pidfd_open_(pid);
+		if (t.pidfd < 0)
+			return t.pidfd == -EINVAL ? -ESRCH : t.pidfd;
+		t.own_pidfd = true;
+	}
+	t.status_fd = open_proc(proc_root, pid, "status");
+	t.cgroup_fd = open_proc(proc_root, pid, "cgroup");
+	r = t.status_fd < 0 ? t.status_fd : t.cgroup_fd < 0 ? t.cgroup_fd : 0;
+	/* A first read makes the kernel allocate the file's buffer, which it
+	 * keeps for the reads to come: in a frozen cgroup that allocation
+	 * fails with ENOMEM (seen here), so it is made now. */
+	if (r == 0)
+		r = pread_text(t.status_fd, text, sizeof(text));
+	if (r == 0)
+		r = pread_text(t.cgroup_fd, text, sizeof(text));
+	/* Alive through the pidfd after the opens: the PID was not reused
+	 * in between, so the files are this process's. */
+	if (r == 0)
+		r = pidfd_send(t.pidfd, 0);
+	if (r < 0) {
+		action_target_close(&t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+void
+action_target_close(struct action_target *t)
+{
+	if (t->own_pidfd && t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->status_fd >= 0)
+		close(t->status_fd);
+	if (t->cgroup_fd >= 0)
+		close(t->cgroup_fd);
+	action_target_init(t);
+}
+
+int
+action_target_caught(const struct action_target *t, int sig)
+{
+	char text[4096];
+	int r = pread_text(t->status_fd, text, sizeof(text));
+
+	return r < 0 ? r : action_parse_caught(text, sig);
+}
+
+int
+action_signal_target(const struct action_ctx *ctx, const struct action_target *t, int sig,
+    bool need_handler, struct action_result *ret)
+{
+	char text[4096];
+	int r;
+
+	if (t->pidfd < 0)
+		return -ESRCH;
+	r = pread_text(t->cgroup_fd, text, sizeof(text));
+	if (r < 0)
+		return r;
+	if (!cgroup_text_has(text, ctx->cgroup_path, ctx->cgroup_version))
+		return -EXDEV;
+	if (need_handler) {
+		r = action_target_caught(t, sig);
+		if (r <= 0)
+			return r == 0 ? -ENOTSUP : r;
+	}
+	r = pidfd_send(t->pidfd, sig);
+	if (r < 0)
+		return r;
+	*ret = (struct action_result){ 1, 0, 0, t->pid };
+	return 0;
+}
+
 int
 action_in_cgroup(const struct action_ctx *ctx, pid_t pid)
 {
@@ -114,22 +233,14 @@ int
 action_signal_main(const struct action_ctx *ctx, pid_t pid, int pidfd, int sig, bool need_handler,
     struct action_result *ret)
 {
-	struct action_result res = { 0, 0, 0, pid };
-	int fd = pidfd, r;
+	struct action_target t;
+	int r = action_target_open(ctx->proc_root, pid, pidfd, &t);
 
-	if (fd < 0) {
-		fd = pidfd_open_(pid);
-		if (fd < 0)
-			return fd == -EINVAL ? -ESRCH : fd;
-	}
-	r = signal_checked(ctx, pid, fd, sig, need_handler);
-	if (fd != pidfd)
-		close(fd);
 	if (r < 0)
 		return r;
-	res.sent = 1;
-	*ret = res;
-	return 0;
+	r = action_signal_target(ctx, &t, sig, need_handler, ret);
+	action_target_close(&t);
+	return r;
 }
 
 static pid_t

@@ -27,6 +27,42 @@ struct action_result {
 	pid_t pid;     /* the main target's PID, or the first signalled */
 };
 
+/*
+ * The main target, held open: its pidfd and its /proc/PID/status and
+ * /proc/PID/cgroup descriptors. Checking and signalling it then reads with
+ * pread and opens nothing, allocates nothing: it is the rescue path's
+ * target (rescue.c). Once the process ends the descriptors read ESRCH,
+ * whoever takes its PID.
+ */
+struct action_target {
+	pid_t pid;
+	int pidfd;
+	int status_fd;
+	int cgroup_fd;
+	bool own_pidfd; /* opened here, closed with the target */
+};
+
+/* An empty target (every descriptor -1), safe to close. */
+void action_target_init(struct action_target *t);
+
+/* Open the target pid: pidfd is the caller's (the main child's), or -1 to
+ * open one. The /proc files are opened after the pidfd and checked to
+ * belong to the same process. Return 0 and fill *ret, or -errno (-ESRCH
+ * when it is gone). */
+int action_target_open(const char *proc_root, pid_t pid, int pidfd, struct action_target *ret);
+
+/* Close what action_target_open() opened and make t empty. */
+void action_target_close(struct action_target *t);
+
+/* Whether the target catches sig. Return 1, 0, or -errno (-ESRCH gone). */
+int action_target_caught(const struct action_target *t, int sig);
+
+/* Send sig to the target if it is in the watched cgroup and, with
+ * need_handler, catches sig. Return 0 and fill *ret, or -errno: -ESRCH
+ * gone (or never opened), -EXDEV outside the cgroup, -ENOTSUP no handler. */
+int action_signal_target(const struct action_ctx *ctx, const struct action_target *t, int sig,
+    bool need_handler, struct action_result *ret);
+
 /* Parse the SigCgt line of a /proc/PID/status text. Return 1 if sig is
  * caught, 0 if not, -EINVAL without such a line. */
 int action_parse_caught(const char *status_text, int sig);

@@ -24,6 +24,7 @@ enum key_type {
 	KT_BOOL,
 	KT_PSI,
 	KT_TARGET,
+	KT_RESERVE_MODE,
 	KT_RESTART,
 	KT_LEVEL,
 	KT_FORMAT,
@@ -84,8 +85,12 @@ static const struct key keys[CONFIG_NKEYS] = {
 	{ "kill", "at", KT_THRESHOLD, OFF(kill_at), 0, 0,
 	    "SIGKILL the app at once at this level (or none)" },
 	{ "reserve", "size", KT_THRESHOLD_AUTO, OFF(reserve_size), 0, 0,
-	    "emergency reserve held for rescuing a frozen cgroup: auto, a size, a percent, or "
-	    "none" },
+	    "emergency reserve held for rescuing a frozen cgroup: auto (2% of the limit, at "
+	    "most 32M), a size, a percent, or none" },
+	{ "reserve", "mode", KT_RESERVE_MODE, OFF(reserve_mode), 0, 0,
+	    "how a rescue frees the reserve: memory (oomguard holds it in the cgroup), limit "
+	    "(raise the limit by it for the rescue), or auto (memory when oomguard is in the "
+	    "watched cgroup)" },
 	{ "action", "target", KT_TARGET, OFF(target), 0, 0,
 	    "who gets the signals: main (the app), group (its process group) or cgroup (every "
 	    "process in it)" },
@@ -106,6 +111,7 @@ static const struct key keys[CONFIG_NKEYS] = {
 static const char *const metric_names[] = { "usage", "workingset", "anon" };
 static const char *const target_names[] = { "main", "group", "cgroup" };
 static const char *const restart_names[] = { "on-watchdog", "always", "never" };
+static const char *const reserve_mode_names[] = { "auto", "memory", "limit" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -125,6 +131,12 @@ const char *
 config_restart_name(enum restart_mode m)
 {
 	return restart_names[m];
+}
+
+const char *
+config_reserve_mode_name(enum reserve_mode m)
+{
+	return reserve_mode_names[m];
 }
 
 void
@@ -315,6 +327,9 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 		return set_enum(value, target_names, NELEM(target_names), field, err, errlen);
 	case KT_RESTART:
 		return set_enum(value, restart_names, NELEM(restart_names), field, err, errlen);
+	case KT_RESERVE_MODE:
+		return set_enum(
+		    value, reserve_mode_names, NELEM(reserve_mode_names), field, err, errlen);
 	case KT_LEVEL:
 		return set_enum(value, levels, NELEM(levels), field, err, errlen);
 	case KT_FORMAT:
@@ -646,6 +661,9 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 		break;
 	case KT_RESTART:
 		snprintf(buf, len, "%s", restart_names[*(const int *)field]);
+		break;
+	case KT_RESERVE_MODE:
+		snprintf(buf, len, "%s", reserve_mode_names[*(const int *)field]);
 		break;
 	case KT_LEVEL:
 		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)field));

@@ -22,6 +22,7 @@
 enum metric { METRIC_USAGE, METRIC_WORKINGSET, METRIC_ANON };
 enum restart_mode { RESTART_ON_WATCHDOG, RESTART_ALWAYS, RESTART_NEVER };
 enum target_mode { TARGET_MAIN, TARGET_GROUP, TARGET_CGROUP };
+enum reserve_mode { RESERVE_AUTO, RESERVE_MEMORY, RESERVE_LIMIT };
 
 /* A PSI trigger: stall of stall_usec within window_usec. */
 struct psi_trigger {
@@ -41,7 +42,7 @@ struct config_origin {
 };
 
 /* The number of keys in the table; config_origin slots are indexed by key. */
-#define CONFIG_NKEYS 27
+#define CONFIG_NKEYS 28
 
 struct config {
 	/* [watch] */
@@ -68,6 +69,7 @@ struct config {
 	struct threshold kill_at;
 	/* [reserve] */
 	struct threshold reserve_size;
+	enum reserve_mode reserve_mode;
 	/* [action] */
 	enum target_mode target;
 	bool dry_run;
@@ -114,6 +116,7 @@ void config_dump(const struct config *c, FILE *fp);
 const char *config_metric_name(enum metric m);
 const char *config_target_name(enum target_mode t);
 const char *config_restart_name(enum restart_mode m);
+const char *config_reserve_mode_name(enum reserve_mode m);
 /* Print a PSI trigger as "some 100ms 1s", or "" when disabled. */
 char *config_psi_format(const struct psi_trigger *t, char *buf, size_t len);
 

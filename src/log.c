@@ -2,18 +2,37 @@
  * log.c: one line per message on stderr, text or JSON. Lines are built in
  * a stack buffer and written with a single write(2) so that lines from
  * oomguard and its child never interleave mid-line, and so that logging
- * allocates nothing.
+ * allocates nothing. Journal entries are built the same way, in stack
+ * buffers and an iovec array (sd_journal_sendv() itself does not
+ * allocate either).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#if OOMGUARD_SYSTEMD
+/* CODE_FILE= and its kin would always name journal_emit(). */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+#endif
+
 #include "log.h"
+
+/* Where sd_journal_sendv() sends. */
+#define LOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+/* Fields past this many are left out of a journal entry. */
+#define LOG_JOURNAL_FIELDS_MAX 16
 
 static enum log_level log_level = LOG_LVL_INFO;
 static enum log_format log_format = LOG_FMT_TEXT;
+static bool log_journal;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -22,6 +41,77 @@ log_init(enum log_level level, enum log_format format)
 {
 	log_level = level;
 	log_format = format;
+}
+
+/* Parse an unsigned decimal number ending at stop. Return 0 and set
+ * *ret and *ret_end, or -EINVAL. */
+static int
+parse_u64(const char *s, char stop, unsigned long long *ret, const char **ret_end)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull() would take spaces and a sign. */
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != stop)
+		return -EINVAL;
+	*ret = v;
+	*ret_end = end;
+	return 0;
+}
+
+int
+log_journal_stream_match(const char *env, const struct stat *st)
+{
+	unsigned long long dev, ino;
+	const char *p;
+
+	if (env == NULL)
+		return 0;
+	if (parse_u64(env, ':', &dev, &p) < 0 || parse_u64(p + 1, '\0', &ino, &p) < 0)
+		return -EINVAL;
+	return dev == (unsigned long long)st->st_dev && ino == (unsigned long long)st->st_ino;
+}
+
+int
+log_journal_field_name(const char *key, char *ret, size_t len)
+{
+	static const char prefix[] = "OOMGUARD_";
+	size_t n = sizeof(prefix) - 1 + strlen(key);
+
+	if (*key == '\0')
+		return -EINVAL;
+	if (n > LOG_JOURNAL_NAME_MAX || n >= len)
+		return -ENAMETOOLONG;
+	memcpy(ret, prefix, sizeof(prefix) - 1);
+	for (size_t i = sizeof(prefix) - 1; *key != '\0'; i++, key++) {
+		unsigned char c = (unsigned char)*key;
+
+		ret[i] = isalnum(c) ? (char)toupper(c) : '_';
+	}
+	ret[n] = '\0';
+	return 0;
+}
+
+int
+log_init_journal(void)
+{
+#if OOMGUARD_SYSTEMD
+	struct stat st, sock;
+
+	/* JOURNAL_STREAM is inherited by whatever systemd's service runs:
+	 * only when it still names our stderr is stderr the journal. And
+	 * sd_journal_sendv() reports success when journald's socket is
+	 * missing (as in a root directory of the service's own), so a
+	 * missing socket keeps stderr. */
+	log_journal = fstat(STDERR_FILENO, &st) == 0 &&
+	    log_journal_stream_match(getenv("JOURNAL_STREAM"), &st) > 0 &&
+	    stat(LOG_JOURNAL_SOCKET, &sock) == 0 && S_ISSOCK(sock.st_mode);
+#endif
+	return log_journal ? 1 : 0;
 }
 
 enum log_level
@@ -143,12 +233,77 @@ line_write(struct line *l)
 	}
 }
 
+#if OOMGUARD_SYSTEMD
+static int journal_add(char *buf, size_t len, size_t *off, struct iovec *iov, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Append a "NAME=value" formatted from fmt to buf (len bytes) at *off and
+ * point iov at it. Return 0, or -ENOBUFS when it does not fit. */
+static int
+journal_add(char *buf, size_t len, size_t *off, struct iovec *iov, const char *fmt, ...)
+{
+	size_t room = len - *off;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -ENOBUFS;
+	iov->iov_base = buf + *off;
+	iov->iov_len = (size_t)n;
+	*off += (size_t)n + 1;
+	return 0;
+}
+
+/* Send one journal entry: the message, its priority, our name, then the
+ * fields that fit in the buffer. Return 0 or -errno. */
+static int
+journal_emit(enum log_level level, const char *msg, const struct log_field *fields, int nfields)
+{
+	static const int priorities[] = { 3, 4, 6, 7 }; /* syslog's err, warning, info, debug */
+	char message[2048], buf[2048], name[LOG_JOURNAL_NAME_MAX + 1];
+	struct iovec iov[3 + LOG_JOURNAL_FIELDS_MAX];
+	size_t off = 0;
+	int n = 0, len, r;
+
+	/* A message too long for its buffer is cut, not dropped. */
+	len = snprintf(message, sizeof(message), "MESSAGE=%s", msg);
+	iov[n].iov_base = message;
+	iov[n++].iov_len = len < (int)sizeof(message) ? (size_t)len : sizeof(message) - 1;
+	if (journal_add(buf, sizeof(buf), &off, &iov[n], "PRIORITY=%d", priorities[level]) == 0)
+		n++;
+	if (journal_add(buf, sizeof(buf), &off, &iov[n], "SYSLOG_IDENTIFIER=oomguard") == 0)
+		n++;
+	for (int i = 0; i < nfields && n < (int)(sizeof(iov) / sizeof(iov[0])); i++) {
+		const struct log_field *f = &fields[i];
+
+		if (log_journal_field_name(f->key, name, sizeof(name)) < 0)
+			continue;
+		if (f->str != NULL)
+			r = journal_add(buf, sizeof(buf), &off, &iov[n], "%s=%s", name, f->str);
+		else
+			r = journal_add(buf, sizeof(buf), &off, &iov[n], "%s=%lld", name, f->num);
+		if (r == 0)
+			n++;
+	}
+	return sd_journal_sendv(iov, n);
+}
+#endif
+
 static void
 log_emit(enum log_level level, const char *msg, const struct log_field *fields, int nfields)
 {
 	struct line l = { .len = 0 };
 	int saved_errno = errno;
 
+#if OOMGUARD_SYSTEMD
+	if (log_journal && journal_emit(level, msg, fields, nfields) >= 0) {
+		errno = saved_errno;
+		return;
+	}
+#endif
 	line_add_time(&l);
 	if (log_format == LOG_FMT_JSON) {
 		line_add(&l, ",\"level\":\"%s\",\"msg\":", level_names[level]);

@@ -1,12 +1,16 @@
 /*
  * log.h: oomguard's only logger. Messages go to stderr, one line each, as
- * text or as JSON lines. This is the one module that keeps global state.
+ * text or as JSON lines, or, when stderr is connected to journald, to the
+ * journal with their fields as OOMGUARD_* fields. This is the one module
+ * that keeps global state.
  */
 #ifndef OOMGUARD_LOG_H
 #define OOMGUARD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
@@ -19,7 +23,30 @@ struct log_field {
 	long long num;
 };
 
+/* The journal limits a field name to this many characters. */
+#define LOG_JOURNAL_NAME_MAX 64
+
 void log_init(enum log_level level, enum log_format format);
+
+/* Send messages to the journal from now on when stderr is connected to
+ * journald, as $JOURNAL_STREAM says (systemd.exec(5)), and journald's
+ * socket is there; the text or JSON format applies again when not.
+ * Unsetting JOURNAL_STREAM keeps stderr. A message the journal refuses
+ * goes to stderr. Return 1 when the journal is used, 0 when not (always
+ * without libsystemd). */
+int log_init_journal(void);
+
+/* Whether the JOURNAL_STREAM value env ("DEV:INODE") names the file st
+ * describes. Pure. Return 1 or 0 (0 for a NULL env), -EINVAL when env is
+ * malformed. */
+int log_journal_stream_match(const char *env, const struct stat *st);
+
+/* The journal field name of a log field key: "OOMGUARD_" and the key in
+ * upper case, any character but a letter, a digit or '_' replaced by
+ * '_' (metric_bytes: OOMGUARD_METRIC_BYTES). Pure. Return 0, -EINVAL for
+ * an empty key, -ENAMETOOLONG when it is over LOG_JOURNAL_NAME_MAX
+ * characters or does not fit in len bytes. */
+int log_journal_field_name(const char *key, char *ret, size_t len);
 enum log_level log_get_level(void);
 
 /* Return the level's name ("error", ...), or NULL for an unknown value. */

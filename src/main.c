@@ -111,7 +111,8 @@ usage(FILE *fp)
 	    "  -n, --check-config    check the configuration and exit\n"
 	    "      --dump-config     print the effective configuration as INI\n"
 	    "      --cgroup PATH     cgroup to watch: self, a directory or a cgroup path\n"
-	    "      --pid PID         probe: the cgroup of this process\n"
+	    "      --pid PID         the main target (its cgroup unless --cgroup); probe: the\n"
+	    "                        cgroup of this process\n"
 	    "      --json            probe: print JSON\n"
 	    "      --gc-at LEVEL     ask the app to free memory at LEVEL (75%%, 700M, none)\n"
 	    "      --gc-signal SIG   signal for the gc request (default SIGUSR1)\n"
@@ -216,8 +217,13 @@ args_parse(int argc, char **argv, struct args *a)
 		}
 		a->app_argv = argv + optind;
 	}
-	if ((a->pid > 0 || a->json) && a->command != CMD_PROBE)
-		return usage_error("--pid and --json go with probe");
+	if (a->json && a->command != CMD_PROBE)
+		return usage_error("--json goes with probe");
+	if (a->pid > 0 && a->command != CMD_PROBE && a->command != CMD_WATCH)
+		return usage_error("--pid goes with probe or a watch");
+	if (a->pid > 0 && a->app_argv != NULL)
+		return usage_error("--pid names the target of a watch without an app; the app run "
+		                   "after -- is the target");
 	return -1;
 }
 
@@ -323,10 +329,10 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
-	if (a.app_argv == NULL && strcmp(c.cgroup, "self") == 0)
+	if (a.app_argv == NULL && a.pid == 0 && strcmp(c.cgroup, "self") == 0)
 		return usage_error("no command given: oomguard [options] -- app [args...], or "
-		                   "--cgroup PATH to watch a cgroup");
-	struct watch_opts wo = { a.proc_root, a.fs_root, a.app_argv };
+		                   "--cgroup PATH or --pid PID to watch a cgroup");
+	struct watch_opts wo = { a.proc_root, a.fs_root, a.app_argv, a.pid };
 
 	return watch_run(&c, &wo);
 }

@@ -109,6 +109,8 @@ policy_track_target(struct policy_state *st, const struct policy_input *in, uint
 	st->target_restart_sent = false;
 	st->target_restart_usec = 0;
 	st->target_kill_sent = false;
+	st->target_rescued = false;
+	st->target_rescue_usec = 0;
 }
 
 /*
@@ -192,6 +194,30 @@ policy_gc_due(const struct policy_state *st, const struct policy_levels *lv,
 	return !st->gc_ever || policy_elapsed(clock_usec, st->gc_last_usec, tm->cooldown_usec);
 }
 
+/*
+ * A frozen cgroup about to be woken by a rescue: the mildest signal the
+ * target handles, so that its handler runs once the reserve is released.
+ * A restart signal already sent is pending and runs then too: nothing more
+ * goes out. The gc request skips its cooldown (a burst can outrun the last
+ * one) and the restart signal its start-up wait. A target that handles
+ * neither cannot be woken into a handler: SIGKILL ends the freeze, when the
+ * restart or the kill level allows ending the target at all.
+ */
+static enum policy_action
+policy_rescue_action(
+    const struct policy_state *st, const struct policy_levels *lv, const struct policy_input *in)
+{
+	if (st->target_kill_sent || st->target_restart_sent)
+		return POLICY_NONE;
+	if (policy_gc_usable(lv, in))
+		return POLICY_GC;
+	if (lv->restart_bytes != POLICY_OFF && in->restart_caught)
+		return POLICY_RESTART;
+	if (lv->restart_bytes != POLICY_OFF || lv->kill_bytes != POLICY_OFF)
+		return POLICY_KILL;
+	return POLICY_NONE;
+}
+
 /* Records the action as sent, so that the rules above see it next time. */
 static void
 policy_record(struct policy_state *st, enum policy_action act, uint64_t clock_usec)
@@ -228,6 +254,7 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 	enum policy_action act = POLICY_NONE;
 	struct policy_input eff = *in;
 	uint64_t clock_usec;
+	bool rescued;
 
 	/* A throttled app stalls below the gc level: ask it to free memory
 	 * as if it had reached the level. */
@@ -236,11 +263,24 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 	in = &eff;
 	clock_usec = policy_clock(st, in->now_usec);
 	policy_track_target(st, in, clock_usec);
+	/* A rescued target gets its grace period: a cgroup still (or again)
+	 * frozen in it waits for the handler, as the kill level does. */
+	rescued = st->target_rescued &&
+	    !policy_elapsed(clock_usec, st->target_rescue_usec, tm->grace_usec);
+	if (rescued)
+		eff.frozen = false;
 	policy_track_episode(st, lv, in);
 	/* With nothing to signal, time still passes but nothing is sent. */
 	if (!in->target_alive)
 		return POLICY_NONE;
-	if (policy_kill_due(st, lv, tm, in, clock_usec))
+	if (in->frozen && in->rescue) {
+		act = policy_rescue_action(st, lv, in);
+		policy_record(st, act, clock_usec);
+		st->target_rescued = true;
+		st->target_rescue_usec = clock_usec;
+		return act;
+	}
+	if (!rescued && policy_kill_due(st, lv, tm, in, clock_usec))
 		act = POLICY_KILL;
 	else if (policy_restart_due(st, lv, tm, in, clock_usec))
 		act = POLICY_RESTART;

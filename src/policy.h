@@ -54,6 +54,13 @@ struct policy_input {
 	uint64_t now_usec; /* CLOCK_MONOTONIC */
 	uint64_t metric_bytes;
 	bool frozen; /* cgroup v1 under_oom 1 */
+	/*
+	 * A frozen target can be woken (rescue.c holds a reserve to release),
+	 * so a handler it catches will run: a frozen cgroup is then sent the
+	 * mildest signal the target handles rather than SIGKILL.
+	 */
+	bool rescue;
+	bool restart_caught; /* the target catches the restart signal */
 	/* The kernel is throttling or reclaiming at a limit (v2 memory.events
 	 * high or max rose): counts as having reached the gc level, no more. */
 	bool throttled;
@@ -92,6 +99,10 @@ struct policy_state {
 	bool target_restart_sent;
 	uint64_t target_restart_usec;
 	bool target_kill_sent;
+	/* A rescue signal went out: its handler gets the grace period, in
+	 * which neither the kill level nor a frozen cgroup ends it. */
+	bool target_rescued;
+	uint64_t target_rescue_usec;
 };
 
 /* policy.c */
@@ -101,7 +112,8 @@ void policy_init(struct policy_state *st);
 
 /*
  * Feeds one sample. Returns the strongest action due now (POLICY_NONE if
- * none) and records it in st as carried out: the caller must act on it, or
+ * none; for a frozen cgroup with in->rescue, the mildest one the target
+ * handles) and records it in st as carried out: the caller must act on it, or
  * at least log it in dry-run mode, before the next call. Returns POLICY_NONE
  * whenever in->target_alive is false. Never fails; any input is accepted.
  */

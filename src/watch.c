@@ -25,12 +25,15 @@
 #include "notify.h"
 #include "policy.h"
 #include "psi.h"
+#include "rescue.h"
 #include "schedule.h"
 #include "supervise.h"
 #include "watch.h"
 
 #define NTHRESHOLDS 3
-#define MAX_SIGNALS (SUPERVISE_SIGNALS_MAX + 1)
+/* Stack touched (and locked) at start for the rescue path's buffers. */
+#define RESCUE_STACK_BYTES (256 * 1024)
+#define MAX_SIGNALS        (SUPERVISE_SIGNALS_MAX + 1)
 
 struct watch {
 	const struct config *cfg;
@@ -89,6 +92,14 @@ struct watch {
 	bool throttled;      /* the latest sample saw the kernel throttling */
 	uint64_t reclaim_last_usec;
 	bool reclaim_off; /* memory.reclaim refused for good (logged once) */
+
+	/* the main target held open (the child, or --pid), and the reserve:
+	 * the rescue path's tools (rescue.c) */
+	struct action_target target;
+	struct event *target_ev; /* --pid: its pidfd turns readable when it ends */
+	struct rescue rescue;
+	bool rescue_ok;     /* rescue_open() succeeded */
+	bool reserve_taken; /* held once: later takes say "again" */
 };
 
 static uint64_t
@@ -295,10 +306,15 @@ send_to_targets(struct watch *w, int sig, bool need_handler, struct action_resul
 
 	switch (w->cfg->target) {
 	case TARGET_MAIN:
-		if (!w->have_child)
+		if (w->target.pidfd >= 0)
+			r = action_signal_target(&w->actx, &w->target, sig, need_handler, &res);
+		else if (w->have_child)
+			r = action_signal_main(
+			    &w->actx, w->child.pid, w->child.pidfd, sig, need_handler, &res);
+		else if (w->opts->pid > 0)
+			return -ESRCH;
+		else
 			return action_signal_cgroup(&w->actx, 0, sig, need_handler, ret);
-		r = action_signal_main(
-		    &w->actx, w->child.pid, w->child.pidfd, sig, need_handler, &res);
 		break;
 	case TARGET_GROUP:
 		if (!w->have_child)
@@ -422,22 +438,167 @@ act(struct watch *w, enum policy_action a)
  * handler can come and go; right after fork the child still shows
  * oomguard's own handlers), and the lack of one is logged once per child,
  * after its start-up, when it has had the time to install it. */
-static bool
-gc_allowed(struct watch *w, uint64_t now)
+/* ---- the rescue (rescue.c holds the rule this path keeps) ---- */
+
+/* Hold the reserve for the current limit: at start, and again once the
+ * episode a rescue began is over; a limit raised for a rescue is put
+ * back then. Not on the rescue path: this maps, writes and logs. */
+static void
+reserve_sync(struct watch *w)
 {
+	uint64_t want = rescue_size(&w->cfg->reserve_size, w->limit_bytes);
+	char h[UNITS_BUF], l[UNITS_BUF];
+	int r;
+
+	if (!w->rescue_ok || w->policy.in_episode || w->cfg->dry_run)
+		return;
+	if (w->rescue.raised) {
+		r = rescue_restore(&w->rescue);
+		if (r < 0) {
+			log_warn("cannot put the limit of %s back to %s: %s; retrying", w->cg.dir,
+			    units_format_human(w->rescue.limit_bytes, l), strerror(-r));
+			return;
+		}
+		log_info(
+		    "reserve: limit put back to %s", units_format_human(w->rescue.limit_bytes, l));
+	}
+	if (w->rescue.held && w->rescue.bytes == want &&
+	    (w->rescue.mode == RESERVE_MEMORY || w->rescue.limit_bytes == w->limit_bytes))
+		return;
+	if (w->rescue.held) /* a new limit: a new size */
+		(void)rescue_release(&w->rescue);
+	if (want == 0)
+		return;
+	r = rescue_take(&w->rescue, want, w->limit_bytes);
+	if (r < 0) {
+		log_warn("cannot hold a reserve of %s: %s; a frozen cgroup gets SIGKILL",
+		    units_format_human(want, h), strerror(-r));
+		return;
+	}
+	log_info("reserve: holding %s%s%s", units_format_human(want, h),
+	    w->rescue.mode == RESERVE_LIMIT ? " of limit to raise by"
+	        : w->rescue.locked          ? " (locked)"
+	                                    : " (not locked)",
+	    w->reserve_taken ? " again" : "");
+	w->reserve_taken = true;
+}
+
+static void
+log_rescue(const struct watch *w, enum policy_action a, int sig, const struct action_result *res,
+    int sent, int released, uint64_t reserve_bytes)
+{
+	char m[UNITS_BUF], l[UNITS_BUF], sg[UNITS_BUF], rb[UNITS_BUF], msg[320], outcome[160];
+	struct log_field f[] = {
+		{ "event", "rescue", 0 },
+		{ "level", policy_action_name(a), 0 },
+		{ "metric_bytes", NULL, (long long)w->metric_bytes },
+		{ "limit_bytes", NULL, (long long)w->limit_bytes },
+		{ "action", a == POLICY_NONE ? "none" : units_format_signal(sig, sg), 0 },
+		{ "pid", NULL, (long long)res->pid },
+		{ "reserve_bytes", NULL, (long long)reserve_bytes },
+		{ "outcome", outcome, 0 },
+	};
+
+	if (w->cfg->dry_run)
+		snprintf(outcome, sizeof(outcome), "dry run, not sent, reserve kept");
+	else if (a == POLICY_NONE)
+		snprintf(outcome, sizeof(outcome), "the signal sent before is pending");
+	else if (sent < 0)
+		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-sent));
+	else
+		snprintf(outcome, sizeof(outcome), "sent");
+	snprintf(msg, sizeof(msg),
+	    "rescue: the cgroup froze at %s of %s; %s %s to pid %d (%s), then released the %s "
+	    "reserve%s%s",
+	    units_format_human(w->metric_bytes, m),
+	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
+	    policy_action_name(a), a == POLICY_NONE ? "-" : sg, (int)res->pid, outcome,
+	    units_format_human(reserve_bytes, rb), released < 0 ? ": " : "",
+	    released < 0 ? strerror(-released) : "");
+	f[4].str = a == POLICY_NONE ? "none" : sg;
+	log_fields(LOG_LVL_WARN, msg, f, sizeof(f) / sizeof(f[0]));
+}
+
+/*
+ * The cgroup is frozen and the reserve held: signal the main target
+ * through its open descriptors so that the signal is pending, then
+ * release the reserve so that it wakes into its handler. Only then, with
+ * memory to spare, log and reach the other targets (group, cgroup), whose
+ * signalling opens files. The rescue path's rule is in rescue.c.
+ */
+static void
+rescue_act(struct watch *w, enum policy_action a)
+{
+	int sig = action_signal_for(w, a), sent = -ESRCH, released = 0;
+	struct action_result res = { 0, 0, 0, w->target.pid };
+	uint64_t reserve_bytes = w->rescue.bytes;
+
+	if (a != POLICY_GC && a != POLICY_NONE && w->have_child) {
+		w->by_watchdog = true;
+		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
+	}
+	if (!w->cfg->dry_run) {
+		if (a != POLICY_NONE && w->target.pidfd >= 0)
+			sent = action_signal_target(&w->actx, &w->target, sig, false, &res);
+		released = rescue_release(&w->rescue);
+	}
+	if (!w->cfg->dry_run && a != POLICY_NONE &&
+	    (w->cfg->target != TARGET_MAIN || w->target.pidfd < 0)) {
+		struct action_result more = { 0, 0, 0, 0 };
+
+		if (send_to_targets(w, sig, false, &more) == 0 && sent < 0) {
+			sent = more.sent > 0 ? 0 : -ESRCH;
+			res = more;
+		}
+	}
+	log_rescue(w, a, sig, &res, sent, released, reserve_bytes);
+	if (a != POLICY_GC && a != POLICY_NONE)
+		high_lift(w);
+}
+
+/* Whether the main target catches sig, read through its descriptors when
+ * it is held open (no file opened: the rescue path asks too). Return 1,
+ * 0, or -errno (-ESRCH without a main target). */
+static int
+target_caught(const struct watch *w, int sig)
+{
+	if (w->target.pidfd >= 0)
+		return action_target_caught(&w->target, sig);
+	if (w->have_child)
+		return action_caught(w->opts->proc_root, w->child.pid, sig);
+	return -ESRCH;
+}
+
+static bool
+has_main_target(const struct watch *w)
+{
+	return w->have_child || w->target.pidfd >= 0;
+}
+
+/* Whether a gc request may go to the main target: with require_handler,
+ * only while it catches the signal. It is read afresh each time (a
+ * handler can come and go; right after fork the child still shows
+ * oomguard's own handlers), and the lack of one is logged once per
+ * target, after its start-up, when it has had the time to install it;
+ * never while the cgroup is frozen (no logging before the rescue). */
+static bool
+gc_allowed(struct watch *w, uint64_t now, bool frozen)
+{
+	uint64_t started = w->have_child ? w->child.started_usec : 0;
 	char s[UNITS_BUF];
 	int r;
 
-	if (!w->cfg->gc_require_handler || w->cfg->target != TARGET_MAIN || !w->have_child)
+	if (!w->cfg->gc_require_handler || w->cfg->target != TARGET_MAIN || !has_main_target(w))
 		return true;
-	r = action_caught(w->opts->proc_root, w->child.pid, w->cfg->gc_signal);
+	r = target_caught(w, w->cfg->gc_signal);
 	if (r > 0)
 		return true;
-	if (r == 0 && !w->handler_warned &&
-	    now - w->child.started_usec >= w->cfg->restart_startup_usec) {
+	if (r == 0 && !frozen && !w->handler_warned &&
+	    now - started >= w->cfg->restart_startup_usec) {
 		log_warn("the app (pid %d) does not handle %s: no gc requests until it does "
 		         "(require_handler = yes)",
-		    (int)w->child.pid, units_format_signal(w->cfg->gc_signal, s));
+		    (int)(w->have_child ? w->child.pid : w->target.pid),
+		    units_format_signal(w->cfg->gc_signal, s));
 		w->handler_warned = true;
 	}
 	return false;
@@ -471,11 +632,14 @@ sample_failed(struct watch *w, int err)
 		unwatch(w, "the watched cgroup was removed");
 		return -1;
 	}
+	/* ENOMEM is logged after the action: logging first could fail,
+	 * and would delay the rescue. */
+	if (err == -ENOMEM)
+		return 1;
 	if (err != w->read_errno)
-		log_warn("cannot read memory usage of %s: %s%s", w->cg.dir, strerror(-err),
-		    err == -ENOMEM ? " (the cgroup is frozen)" : "; retrying");
+		log_warn("cannot read memory usage of %s: %s; retrying", w->cg.dir, strerror(-err));
 	w->read_errno = err;
-	return err == -ENOMEM ? 1 : 0;
+	return 0;
 }
 
 /* Memory pressure (a PSI trigger fired, or the averages passed its rate):
@@ -522,14 +686,19 @@ kernel_events(struct watch *w, const struct memcg_sample *s)
 	return throttled;
 }
 
+/*
+ * One sample and what follows from it. When the cgroup is frozen this is
+ * the start of the rescue path (rescue.c): up to rescue_act() it reads
+ * open descriptors and decides, and logs nothing.
+ */
 static void
 watch_sample(struct watch *w, const char *why)
 {
 	struct memcg_sample s;
 	struct policy_input in;
 	enum policy_action a;
-	uint64_t now = now_usec();
-	bool frozen = false, throttled = false;
+	uint64_t now = now_usec(), limit;
+	bool enomem = false, throttled = false, frozen;
 	int r;
 
 	if (!w->watching)
@@ -543,7 +712,7 @@ watch_sample(struct watch *w, const char *why)
 			schedule_next(w);
 			return;
 		}
-		frozen = true;
+		enomem = true;
 		s = w->sample;
 	} else {
 		w->read_errno = 0;
@@ -554,26 +723,48 @@ watch_sample(struct watch *w, const char *why)
 	psi_poll(w, now);
 	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
 	/* Without memory.max, memory.high is where the kernel stops the app:
-	 * percentages count from it. */
-	levels_update(w, s.limit_bytes ? s.limit_bytes : s.high_bytes);
+	 * percentages count from it. A limit oomguard raised for a rescue is
+	 * not the cgroup's own. */
+	limit = s.limit_bytes ? s.limit_bytes : s.high_bytes;
+	if (w->rescue.raised && limit == w->rescue.limit_bytes + w->rescue.bytes)
+		limit = w->rescue.limit_bytes;
+	frozen = enomem || (s.has_oom_control && s.under_oom);
+	if (!frozen)
+		levels_update(w, limit);
 	in = (struct policy_input){
 		.now_usec = now,
 		.metric_bytes = w->metric_bytes,
-		.frozen = frozen || (s.has_oom_control && s.under_oom),
+		.frozen = frozen,
 		.throttled = throttled,
-		.target_alive = w->have_child || w->opts->app_argv == NULL,
+		.target_alive = has_main_target(w) || w->opts->app_argv == NULL,
 		.target_started_usec = w->have_child ? w->child.started_usec : 0,
 		.target_generation = w->generation,
+		.rescue = frozen && w->rescue.held,
 	};
-	in.gc_allowed =
-	    w->metric_bytes >= w->levels.gc_bytes || throttled ? gc_allowed(w, now) : true;
+	if (in.rescue) {
+		in.gc_allowed = gc_allowed(w, now, true);
+		in.restart_caught = target_caught(w, w->cfg->restart_signal) > 0;
+	} else {
+		in.gc_allowed = w->metric_bytes >= w->levels.gc_bytes || throttled
+		    ? gc_allowed(w, now, frozen)
+		    : true;
+	}
 	w->throttled = throttled;
 	a = policy_eval(&w->policy, &w->levels, &w->timing, &in);
-	if (a != POLICY_NONE) {
+	if (in.rescue)
+		rescue_act(w, a);
+	else if (a != POLICY_NONE)
+		act(w, a);
+	if (enomem && w->read_errno != -ENOMEM)
+		log_warn("cannot read memory usage of %s: %s (the cgroup is frozen)", w->cg.dir,
+		    strerror(ENOMEM));
+	w->read_errno = enomem ? -ENOMEM : w->read_errno;
+	if (a != POLICY_NONE)
 		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, w->metric_bytes,
 		    policy_action_name(a));
-		act(w, a);
-	}
+	if (frozen)
+		levels_update(w, limit);
+	reserve_sync(w);
 	reclaim(w, now);
 	schedule_next(w);
 }
@@ -729,6 +920,10 @@ spawn_child(struct watch *w)
 		return;
 	}
 	w->have_child = true;
+	r = action_target_open(w->opts->proc_root, w->child.pid, w->child.pidfd, &w->target);
+	if (r < 0)
+		log_warn("cannot hold /proc/%d open: %s; its checks will open files as they go",
+		    (int)w->child.pid, strerror(-r));
 	w->by_watchdog = false;
 	w->watchdog_why = NULL;
 	w->handler_warned = false;
@@ -778,6 +973,7 @@ child_ended(struct watch *w, int status)
 		if (memcg_read(&w->mem, &s) == 0)
 			(void)kernel_events(w, &s);
 	}
+	action_target_close(&w->target);
 	supervise_release(&w->child);
 	w->have_child = false;
 	w->exit_code = code;
@@ -891,7 +1087,7 @@ locate(struct watch *w)
 	int r;
 
 	if (strcmp(cgroup, "self") == 0)
-		r = cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, 0, &w->cg);
+		r = cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, w->opts->pid, &w->cg);
 	else
 		r = cgroup_find_path(w->opts->proc_root, w->opts->fs_root, cgroup, &w->cg);
 	if (r < 0) {
@@ -910,6 +1106,87 @@ locate(struct watch *w)
 }
 
 static void
+target_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("the target (pid %d) has ended; no main target left", (int)w->target.pid);
+	event_free(w->target_ev);
+	w->target_ev = NULL;
+	action_target_close(&w->target);
+}
+
+/* --pid: the main target of a watch without an app, held open from now
+ * on, and only if it is in the watched cgroup. */
+static int
+target_attach(struct watch *w)
+{
+	pid_t pid = w->opts->pid;
+	int r = action_target_open(w->opts->proc_root, pid, -1, &w->target);
+
+	if (r == 0)
+		r = action_in_cgroup(&w->actx, pid);
+	if (r <= 0) {
+		log_error("cannot take pid %d as the target: %s", (int)pid,
+		    r == 0 ? "it is not in the watched cgroup" : strerror(-r));
+		return r == 0 ? -EXDEV : r;
+	}
+	w->target_ev = event_new(w->base, w->target.pidfd, EV_READ, target_end_cb, w);
+	if (w->target_ev != NULL)
+		event_add(w->target_ev, NULL);
+	log_info("target: pid %d", (int)pid);
+	return 0;
+}
+
+/* Is oomguard itself in the watched cgroup (or below it)? Then a reserve
+ * it holds is charged there. */
+static bool
+self_inside(const struct watch *w)
+{
+	struct cgroup self;
+	size_t n = strlen(w->cg.dir);
+
+	if (cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, 0, &self) < 0)
+		return false;
+	return strncmp(self.dir, w->cg.dir, n) == 0 && (self.dir[n] == '\0' || self.dir[n] == '/');
+}
+
+/* The reserve's mode, and oomguard's memory locked. */
+static void
+rescue_setup(struct watch *w)
+{
+	enum reserve_mode mode = w->cfg->reserve_mode;
+	int r;
+
+	if (mode == RESERVE_AUTO)
+		mode = self_inside(w) ? RESERVE_MEMORY : RESERVE_LIMIT;
+	if (w->cfg->reserve_size.kind == THRESHOLD_NONE) {
+		log_info("reserve: none; a frozen cgroup gets SIGKILL");
+	} else {
+		r = rescue_open(&w->rescue, mode, w->cg.dir, w->cg.version);
+		w->rescue_ok = r == 0;
+		if (r < 0)
+			log_info("reserve: cannot open the limit of %s for writing: %s; a frozen "
+			         "cgroup gets SIGKILL",
+			    w->cg.dir, strerror(-r));
+		else if (mode == RESERVE_MEMORY && !self_inside(w))
+			log_warn(
+			    "reserve: oomguard is not in %s, so a reserve it holds cannot wake "
+			    "it; [reserve] mode = limit can",
+			    w->cg.dir);
+	}
+	r = rescue_lock_self(RESCUE_STACK_BYTES);
+	if (r < 0)
+		log_info("cannot lock oomguard's memory (mlockall: %s); it may fault while the "
+		         "cgroup is frozen",
+		    strerror(-r));
+	else
+		log_info("oomguard's memory is locked");
+}
+
+static void
 watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *opts)
 {
 	memset(w, 0, sizeof(*w));
@@ -919,6 +1196,8 @@ watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *o
 	for (int i = 0; i < NTHRESHOLDS; i++)
 		w->thr_fd[i] = -1;
 	w->mem.usage_fd = -1;
+	action_target_init(&w->target);
+	w->rescue.limit_fd = -1;
 	w->timing = (struct policy_timing){ cfg->gc_cooldown_usec, cfg->restart_grace_usec,
 		cfg->restart_startup_usec };
 	w->sched = (struct schedule_params){ cfg->poll_min_usec, cfg->poll_max_usec,
@@ -931,6 +1210,10 @@ static void
 watch_free(struct watch *w)
 {
 	notifications_close(w);
+	if (w->target_ev != NULL)
+		event_free(w->target_ev);
+	action_target_close(&w->target);
+	rescue_close(&w->rescue);
 	if (w->watching)
 		memcg_close(&w->mem);
 	for (int i = 0; i < w->nsig; i++)
@@ -976,8 +1259,12 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 			watch_free(&w);
 			return 1;
 		}
+	} else if (opts->pid > 0 && target_attach(&w) < 0) {
+		watch_free(&w);
+		return 1;
 	}
 	notifications_register(&w);
+	rescue_setup(&w);
 	watch_sample(&w, "start");
 	event_base_dispatch(w.base);
 	r = w.exit_code;

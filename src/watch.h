@@ -6,12 +6,15 @@
 #ifndef OOMGUARD_WATCH_H
 #define OOMGUARD_WATCH_H
 
+#include <sys/types.h>
+
 #include "config.h"
 
 struct watch_opts {
 	const char *proc_root;
 	const char *fs_root;
 	char **app_argv; /* NULL: watch only (the cgroup's processes are the targets) */
+	pid_t pid;       /* watch only: the main target (--pid), 0 if none */
 };
 
 /* Run until the app ends for good (entrypoint) or the watched cgroup goes

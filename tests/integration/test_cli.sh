@@ -39,7 +39,8 @@ expect "option without value" 64 "option '--gc-at' needs a value" og --gc-at
 expect "usage hint" 64 "Try 'oomguard --help'" og --frobnicate
 expect "no command" 64 "no command given" og
 expect "probe takes no arguments" 64 "unexpected argument 'extra'" og probe extra
-expect "--json outside probe" 64 "--pid and --json go with probe" og --json -- true
+expect "--json outside probe" 64 "--json goes with probe" og --json -- true
+expect "--pid with an app" 64 "--pid names the target of a watch without an app" og --pid 1 -- true
 expect "bad pid" 64 "--pid needs a process ID" og probe --pid abc
 expect "help" 0 "usage: oomguard" og --help
 expect "version" 0 "oomguard 0." og --version

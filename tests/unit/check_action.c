@@ -154,6 +154,38 @@ START_TEST(test_signal_main)
 }
 END_TEST
 
+/* A target held open reads and signals through its descriptors; once the
+ * process is reaped they answer ESRCH, so nothing can reach a reused PID. */
+START_TEST(test_target)
+{
+	char path[PATH_MAX];
+	int version, status;
+	struct action_ctx ctx = self_ctx(path, sizeof(path), &version);
+	struct action_ctx elsewhere = { "/proc", "/unused", "/no/such/cgroup", version };
+	struct action_result res = { 0, 0, 0, 0 };
+	struct action_target t;
+	pid_t pid = child(true);
+
+	ck_assert_int_eq(action_target_open("/proc", pid, -1, &t), 0);
+	ck_assert_int_eq(t.pid, pid);
+	ck_assert_int_eq(action_target_caught(&t, SIGUSR1), 1);
+	ck_assert_int_eq(action_target_caught(&t, SIGUSR2), 0);
+	ck_assert_int_eq(action_signal_target(&elsewhere, &t, SIGUSR1, false, &res), -EXDEV);
+	ck_assert_int_eq(action_signal_target(&ctx, &t, SIGUSR2, true, &res), -ENOTSUP);
+	ck_assert_int_eq(action_signal_target(&ctx, &t, SIGUSR1, true, &res), 0);
+	ck_assert_int_eq(res.sent, 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 42);
+	ck_assert_int_eq(action_target_caught(&t, SIGUSR1), -ESRCH);
+	ck_assert_int_eq(action_signal_target(&ctx, &t, SIGKILL, false, &res), -ESRCH);
+	action_target_close(&t);
+	ck_assert_int_eq(t.pidfd, -1);
+	ck_assert_int_eq(action_signal_target(&ctx, &t, SIGKILL, false, &res), -ESRCH);
+	/* gone before it was opened */
+	ck_assert_int_eq(action_target_open("/proc", pid, -1, &t), -ESRCH);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -163,6 +195,7 @@ main(void)
 	tcase_add_test(tc, test_parse_caught);
 	tcase_add_test(tc, test_in_cgroup_text);
 	tcase_add_test(tc, test_signal_main);
+	tcase_add_test(tc, test_target);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }

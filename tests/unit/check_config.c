@@ -42,6 +42,7 @@ START_TEST(test_every_key)
 		{ "restart", "startup", "1m" },
 		{ "kill", "at", "none" },
 		{ "reserve", "size", "16MiB" },
+		{ "reserve", "mode", "limit" },
 		{ "action", "target", "cgroup" },
 		{ "action", "dry_run", "yes" },
 		{ "supervise", "restart", "always" },
@@ -72,6 +73,7 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(c.gc_at.kind, THRESHOLD_PERCENT);
 	ck_assert_uint_eq(c.gc_at.value, 6000);
 	ck_assert_int_eq(c.gc_signal, SIGUSR2);
+	ck_assert_int_eq(c.reserve_mode, RESERVE_LIMIT);
 	ck_assert_uint_eq(c.gc_cooldown_usec, 500000);
 	ck_assert_uint_eq(c.gc_rearm_below.value, 5000);
 	ck_assert(!c.gc_require_handler);

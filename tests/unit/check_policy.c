@@ -32,6 +32,8 @@ enum {
 	F_NOGC = 1 << 2,
 	F_END = 1 << 3,
 	F_THROTTLED = 1 << 4,
+	F_RESCUE = 1 << 5, /* a reserve can wake the frozen target */
+	F_TERM = 1 << 6,   /* the target catches the restart signal */
 };
 
 /* What a row expects of the episode, checked after the sample. */
@@ -103,6 +105,8 @@ run_steps(const char *name, const struct policy_levels *const lvs[], const struc
 			.metric_bytes = s->m_bytes,
 			.frozen = (s->flags & F_FROZEN) != 0,
 			.throttled = (s->flags & F_THROTTLED) != 0,
+			.rescue = (s->flags & F_RESCUE) != 0,
+			.restart_caught = (s->flags & F_TERM) != 0,
 			.target_alive = (s->flags & F_DEAD) == 0,
 			.gc_allowed = (s->flags & F_NOGC) == 0,
 			.target_started_usec = s->started_usec,
@@ -390,6 +394,73 @@ static const struct pcase kill_cases[] = {
 		{ MS(10000), 750, .want = G },
 		{ MS(10100), 100, F_FROZEN, .want = K, .ep = EP_OPEN },
 		{ MS(10200), 100, .want = N, .ep = EP_CLOSED },
+		END } },
+};
+/* clang-format on */
+
+/* ---- a rescue: a frozen cgroup with a reserve to release ---- */
+
+#define FR (F_FROZEN | F_RESCUE)
+
+/* clang-format off */
+static const struct pcase rescue_cases[] = {
+	{ "gc handled: gc, then its grace before anything stronger", .steps = {
+		{ MS(10000), 500, FR, .want = G, .ep = EP_OPEN },
+		{ MS(10100), 960, F_FROZEN, .want = N },
+		{ MS(11100), 960, .want = R },
+		{ MS(14900), 960, F_FROZEN, .want = N },
+		{ MS(15100), 960, .want = K },
+		END } },
+	{ "gc handled and freed: the episode ends", .steps = {
+		{ MS(10000), 500, FR, .want = G, .ep = EP_OPEN },
+		{ MS(10100), 300, .want = N, .ep = EP_CLOSED },
+		END } },
+	{ "no gc handler, restart caught: restart, kill after grace", .steps = {
+		{ MS(10000), 500, FR | F_NOGC | F_TERM, .want = R },
+		{ MS(10100), 500, F_FROZEN | F_NOGC, .want = N },
+		{ MS(14900), 960, F_NOGC, .want = N },
+		{ MS(15000), 960, F_NOGC, .want = K },
+		END } },
+	{ "restart caught during start-up: restart all the same", .steps = {
+		{ MS(10000), 500, FR | F_NOGC | F_TERM,
+		    .started_usec = MS(9900), .want = R },
+		END } },
+	{ "nothing handled: kill", .steps = {
+		{ MS(10000), 500, FR | F_NOGC, .want = K },
+		{ MS(10100), 500, FR | F_NOGC, .want = N },
+		END } },
+	{ "kill off, restart not caught: kill all the same",
+	    { &kill_off }, .steps = {
+		{ MS(10000), 500, FR | F_NOGC, .want = K },
+		END } },
+	{ "restart and kill off, nothing handled: nothing",
+	    { &gc_only }, .steps = {
+		{ MS(10000), 500, FR | F_NOGC | F_TERM, .want = N },
+		END } },
+	{ "only gc armed, not handled: nothing", { &gc_only }, .steps = {
+		{ MS(10000), 500, FR | F_NOGC, .want = N },
+		END } },
+	{ "restart already sent: nothing more; it pends until grace", .steps = {
+		{ MS(10000), 860, F_NOGC, .want = R },
+		{ MS(10100), 860, FR | F_NOGC | F_TERM, .want = N },
+		{ MS(15050), 860, F_FROZEN | F_NOGC, .want = N },
+		{ MS(15100), 860, F_FROZEN | F_NOGC, .want = K },
+		END } },
+	{ "a gc rescue skips the cooldown", .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10100), 500, FR, .want = G },
+		END } },
+	{ "without a reserve a frozen cgroup is killed", .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10100), 500, F_FROZEN | F_TERM, .want = K },
+		END } },
+	{ "a second freeze after the grace, reserve back: rescued again", .steps = {
+		{ MS(10000), 500, FR, .want = G },
+		{ MS(10100), 300, .want = N, .ep = EP_CLOSED },
+		{ MS(20000), 500, FR, .want = G },
+		END } },
+	{ "a dead target: nothing", .steps = {
+		{ MS(10000), 500, FR | F_DEAD, .want = N },
 		END } },
 };
 /* clang-format on */
@@ -813,6 +884,7 @@ TABLE_TEST(test_gc, gc_cases)
 TABLE_TEST(test_restart, restart_cases)
 TABLE_TEST(test_grace, grace_cases)
 TABLE_TEST(test_kill, kill_cases)
+TABLE_TEST(test_rescue, rescue_cases)
 TABLE_TEST(test_episode, episode_cases)
 TABLE_TEST(test_clock, clock_cases)
 TABLE_TEST(test_robust, robust_cases)
@@ -836,6 +908,7 @@ policy_suite(void)
 	add_tcase(s, "restart", test_restart, NELEM(restart_cases));
 	add_tcase(s, "grace", test_grace, NELEM(grace_cases));
 	add_tcase(s, "kill", test_kill, NELEM(kill_cases));
+	add_tcase(s, "rescue", test_rescue, NELEM(rescue_cases));
 	add_tcase(s, "episode", test_episode, NELEM(episode_cases));
 	add_tcase(s, "clock", test_clock, NELEM(clock_cases));
 	add_tcase(s, "robust", test_robust, NELEM(robust_cases));

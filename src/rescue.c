@@ -1,0 +1,213 @@
+/*
+ * rescue.c: the emergency reserve, and oomguard's own memory.
+ *
+ * A task frozen at its cgroup's limit (v1, OOM killer disabled) sleeps in
+ * the memcg OOM wait until memory is uncharged in that cgroup, and then
+ * runs the handlers of the signals pending for it. oomguard holds a
+ * reserve in the cgroup (or the right to raise its limit) and, when the
+ * cgroup freezes, first signals the target so that the signal is pending,
+ * then releases the reserve: the target wakes into its handler.
+ *
+ * The rule of the rescue path. From the moment a freeze is seen to the
+ * release of the reserve (watch.c's sample callback, memcg_read(),
+ * policy_eval(), action_signal_target(), rescue_release()), oomguard
+ * allocates no memory, forks nothing, executes nothing and opens no file.
+ * Anything that page-faults a new page there would sleep in the same wait
+ * as the app, and an allocation inside a system call fails with ENOMEM in
+ * a frozen cgroup. So everything that path touches is opened and mapped
+ * beforehand, its buffers live on a stack touched at start, and all of
+ * oomguard's memory is locked (rescue_lock_self). Logging comes after the
+ * release, when there is memory again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "rescue.h"
+
+uint64_t
+rescue_size(const struct threshold *size, uint64_t limit_bytes)
+{
+	uint64_t bytes;
+
+	if (limit_bytes == 0)
+		return 0;
+	switch (size->kind) {
+	case THRESHOLD_AUTO:
+		bytes = limit_bytes / (100 * UNITS_PCT_SCALE) * RESCUE_AUTO_BPS;
+		return bytes < RESCUE_AUTO_MAX_BYTES ? bytes : RESCUE_AUTO_MAX_BYTES;
+	case THRESHOLD_NONE:
+		return 0;
+	default:
+		bytes = units_threshold_bytes(size, limit_bytes);
+		return bytes == POLICY_OFF ? 0 : bytes;
+	}
+}
+
+/* Touch the stack to this depth, so that its pages are present (and,
+ * once locked, stay). noinline: the frame must really be this deep. */
+static __attribute__((noinline)) void
+touch_stack(size_t bytes)
+{
+	char buf[bytes];
+
+	memset(buf, 0, bytes);
+	__asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+int
+rescue_lock_self(size_t stack_bytes)
+{
+	touch_stack(stack_bytes);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int version)
+{
+	char path[PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	r->limit_fd = -1;
+	r->mode = mode == RESERVE_LIMIT ? RESERVE_LIMIT : RESERVE_MEMORY;
+	if (r->mode != RESERVE_LIMIT)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir,
+	    version == 2 ? "memory.max" : "memory.limit_in_bytes");
+	r->limit_fd = open(path, O_WRONLY | O_CLOEXEC);
+	return r->limit_fd < 0 ? -errno : 0;
+}
+
+/*
+ * The reserve is a mapping of its own between two PROT_NONE guard pages:
+ * with different flags on both sides it never merges with a neighbour, so
+ * unmapping it splits no VMA. A split allocates a VMA, which is charged
+ * to the cgroup and fails with ENOMEM while it is frozen (seen here).
+ */
+static int
+reserve_map(struct rescue *r, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *mid;
+	void *p;
+
+	if (r->region == NULL) {
+		p = mmap(NULL, bytes + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		r->region = p;
+		r->region_bytes = bytes + 2 * page;
+	}
+	mid = (char *)r->region + page;
+	p = mmap(
+	    mid, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* Every page written: the cgroup is charged for all of it now, and
+	 * uncharged all at once by the release. */
+	for (size_t off = 0; off < bytes; off += page)
+		((volatile char *)p)[off] = 1;
+	r->addr = p;
+	r->mapped_bytes = bytes;
+	return 0;
+}
+
+static void
+reserve_unmap_region(struct rescue *r)
+{
+	if (r->region != NULL)
+		munmap(r->region, r->region_bytes);
+	r->region = NULL;
+	r->region_bytes = 0;
+	r->addr = NULL;
+	r->mapped_bytes = 0;
+}
+
+int
+rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
+{
+	int ret;
+
+	if (r->held)
+		return 0;
+	r->bytes = bytes;
+	if (bytes == 0)
+		return 0;
+	if (r->mode == RESERVE_LIMIT) {
+		r->limit_bytes = limit_bytes;
+		r->held = true;
+		return 0;
+	}
+	/* A reserve of another size: a new region. */
+	if (r->region != NULL && r->region_bytes != bytes + 2 * (size_t)sysconf(_SC_PAGESIZE))
+		reserve_unmap_region(r);
+	ret = reserve_map(r, bytes);
+	if (ret < 0)
+		return ret;
+	r->locked = mlock(r->addr, bytes) == 0;
+	r->held = true;
+	return 0;
+}
+
+/* Write a number to the limit file: a stack buffer and pwrite. */
+static int
+write_limit(int fd, uint64_t bytes)
+{
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%llu", (unsigned long long)bytes);
+
+	return pwrite(fd, text, (size_t)n, 0) < 0 ? -errno : 0;
+}
+
+int
+rescue_release(struct rescue *r)
+{
+	int ret = 0;
+
+	if (!r->held)
+		return -EALREADY;
+	r->held = false;
+	if (r->mode == RESERVE_LIMIT) {
+		ret = write_limit(r->limit_fd, r->limit_bytes + r->bytes);
+		r->raised = ret == 0;
+		return ret;
+	}
+	/* Exactly the reserve's own VMA: no split, no allocation. */
+	if (munmap(r->addr, r->mapped_bytes) < 0)
+		ret = -errno;
+	r->addr = NULL;
+	r->mapped_bytes = 0;
+	r->locked = false;
+	return ret;
+}
+
+int
+rescue_restore(struct rescue *r)
+{
+	int ret;
+
+	if (!r->raised)
+		return 0;
+	ret = write_limit(r->limit_fd, r->limit_bytes);
+	if (ret == 0)
+		r->raised = false;
+	return ret;
+}
+
+void
+rescue_close(struct rescue *r)
+{
+	reserve_unmap_region(r);
+	(void)rescue_restore(r);
+	if (r->limit_fd >= 0)
+		close(r->limit_fd);
+	r->limit_fd = -1;
+	r->held = false;
+}

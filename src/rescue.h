@@ -1,0 +1,75 @@
+/*
+ * rescue.h: waking a frozen cgroup with an emergency reserve, and keeping
+ * oomguard itself out of the freeze (memory locked, nothing left to fault
+ * in). See rescue.c for the rule the rescue path keeps.
+ */
+#ifndef OOMGUARD_RESCUE_H
+#define OOMGUARD_RESCUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* [reserve] size auto: this share of the limit (basis points), at most
+ * RESCUE_AUTO_MAX_BYTES. */
+#define RESCUE_AUTO_BPS       200
+#define RESCUE_AUTO_MAX_BYTES (32ULL << 20)
+
+struct rescue {
+	enum reserve_mode mode; /* RESERVE_MEMORY or RESERVE_LIMIT once opened */
+	uint64_t bytes;         /* the reserve's size; 0: none */
+	bool held;              /* ready to be released */
+	/* memory: the region (the reserve between two guard pages) and the
+	 * reserve's own mapping in it */
+	void *region;
+	size_t region_bytes;
+	void *addr;
+	size_t mapped_bytes;
+	bool locked;
+	/* limit: the limit file, open for writing, and the limit to restore */
+	int limit_fd;
+	uint64_t limit_bytes;
+	bool raised;
+};
+
+/* Pure: the reserve's size for a [reserve] size and a limit (0: no
+ * limit). auto is RESCUE_AUTO_BPS of the limit, capped; a percentage is
+ * of the limit; none, or any share of no limit, is 0. */
+uint64_t rescue_size(const struct threshold *size, uint64_t limit_bytes);
+
+/* Lock all of oomguard's memory, now and to come (mlockall), and touch
+ * stack_bytes of stack so that the rescue path never faults a page in.
+ * Return 0, or -errno from mlockall (EPERM, ENOMEM over RLIMIT_MEMLOCK):
+ * oomguard runs on unlocked then. */
+int rescue_lock_self(size_t stack_bytes);
+
+/* Prepare r for mode (resolved: memory or limit) on the cgroup directory
+ * dir of the given version: limit mode opens the limit file for writing.
+ * Holds nothing yet. Return 0 or -errno. */
+int rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int version);
+
+/* Hold a reserve of bytes for a cgroup whose limit is limit_bytes: memory
+ * mode maps and touches it (and locks it where allowed, *ret_locked says);
+ * limit mode only records the limit to raise from. Return 0, or -errno
+ * (-ENOMEM when it cannot be mapped). Not for the rescue path. */
+int rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes);
+
+/*
+ * Release the reserve: unmap it (memory), or raise the limit by it
+ * (limit), so that the frozen cgroup's tasks wake. On the rescue path:
+ * allocates nothing, opens nothing. Return 0, -EALREADY when nothing is
+ * held, or -errno of the write (the reserve counts as released).
+ */
+int rescue_release(struct rescue *r);
+
+/* Limit mode: put the limit back where it was before the release. Return
+ * 0, 0 when nothing was raised, or -errno (the limit stays raised, and
+ * the call may be repeated). */
+int rescue_restore(struct rescue *r);
+
+/* Release whatever is held or raised and close r. */
+void rescue_close(struct rescue *r);
+
+#endif

@@ -1,0 +1,523 @@
+/*
+ * check_unit.c: unit names, and unit_query() against a fake systemd: a
+ * thread serving org.freedesktop.systemd1 with sd-bus on a socket that
+ * DBUS_SYSTEM_BUS_ADDRESS points at, so that the real calls, property
+ * types and error paths are exercised without systemd or a bus daemon.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#if OOMGUARD_SYSTEMD
+#include <systemd/sd-bus.h>
+#endif
+
+#include "suite.h"
+#include "unit.h"
+
+START_TEST(test_name_valid)
+{
+	static const char *const valid[] = {
+		"myapp.service",
+		"session-3.scope",
+		"user-1000.slice",
+		"-.slice",
+		"getty@tty1.service",
+		"a@b@c.service",
+		"foo\\x2dbar.service",
+		"a:b_c.socket",
+		"home.mount",
+		"dev-sda2.swap",
+	};
+
+	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+		ck_assert_msg(unit_name_check(valid[i]) == 0, "%s", valid[i]);
+}
+END_TEST
+
+START_TEST(test_name_invalid)
+{
+	static const char *const invalid[] = {
+		"", ".service", "myapp", "myapp.", "myapp.target", /* no cgroup */
+		"myapp.timer",                                     /* no cgroup */
+		"myapp.Service",                                   /* suffixes are lower case */
+		"myapp.service.",                                  /* the suffix is the last one */
+		"my app.service",                                  /* space */
+		"myapp/x.service",                                 /* slash */
+		"caf\xc3\xa9.service",                             /* beyond ASCII */
+		"foo@.service",                                    /* a template runs nothing */
+		"@foo.service",                                    /* no prefix */
+	};
+
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+		ck_assert_msg(unit_name_check(invalid[i]) == -EINVAL, "%s", invalid[i]);
+	ck_assert_int_eq(unit_name_check(NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_name_length)
+{
+	char name[UNIT_NAME_MAX + 8];
+
+	/* 247 characters and ".service": 255, the longest systemd takes */
+	memset(name, 'a', 247);
+	strcpy(name + 247, ".service");
+	ck_assert_int_eq(unit_name_check(name), 0);
+	memset(name, 'a', 248);
+	strcpy(name + 248, ".service");
+	ck_assert_int_eq(unit_name_check(name), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_name_interface)
+{
+	ck_assert_str_eq(unit_name_interface("a.service"), "org.freedesktop.systemd1.Service");
+	ck_assert_str_eq(unit_name_interface("a.scope"), "org.freedesktop.systemd1.Scope");
+	ck_assert_str_eq(unit_name_interface("a-b.slice"), "org.freedesktop.systemd1.Slice");
+	ck_assert_str_eq(unit_name_interface("a.socket"), "org.freedesktop.systemd1.Socket");
+	ck_assert_str_eq(unit_name_interface("a.mount"), "org.freedesktop.systemd1.Mount");
+	ck_assert_str_eq(unit_name_interface("a.swap"), "org.freedesktop.systemd1.Swap");
+	ck_assert_ptr_null(unit_name_interface("a.target"));
+	ck_assert_ptr_null(unit_name_interface("a@.service"));
+}
+END_TEST
+
+START_TEST(test_invocation_format)
+{
+	static const unsigned char id[16] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff, 1, 2,
+		3, 4, 5, 6, 7, 8 };
+	char hex[33] = "untouched";
+
+	ck_assert_int_eq(unit_invocation_format(id, 16, hex), 0);
+	ck_assert_str_eq(hex, "00017f80abcdefff0102030405060708");
+	ck_assert_int_eq(unit_invocation_format(id, 0, hex), 0);
+	ck_assert_str_eq(hex, "");
+	ck_assert_int_eq(unit_invocation_format(id, 8, hex), -EBADMSG);
+	ck_assert_int_eq(unit_invocation_format(id, 17, hex), -EBADMSG);
+}
+END_TEST
+
+#if OOMGUARD_SYSTEMD
+
+/* A unit the fake systemd knows. */
+struct fake_unit {
+	const char *name;
+	const char *path;
+	const char *interface; /* of its type */
+	const char *load_state;
+	const char *active_state;
+	const char *control_group;
+	uint32_t main_pid;
+	unsigned char invocation[16];
+	size_t invocation_len;
+	bool flap; /* a new invocation at every read of it */
+};
+
+static struct fake_unit units[] = {
+	{ "app.service", "/org/freedesktop/systemd1/unit/app_2eservice",
+	    "org.freedesktop.systemd1.Service", "loaded", "active", "/system.slice/app.service",
+	    1234, { 0xaa, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xbb }, 16, false },
+	{ "stopped.service", "/org/freedesktop/systemd1/unit/stopped_2eservice",
+	    "org.freedesktop.systemd1.Service", "loaded", "inactive", "", 0, { 0 }, 0, false },
+	{ "gone.service", "/org/freedesktop/systemd1/unit/gone_2eservice",
+	    "org.freedesktop.systemd1.Service", "not-found", "inactive", "", 0, { 0 }, 0, false },
+	{ "orphan.service", "/org/freedesktop/systemd1/unit/orphan_2eservice",
+	    "org.freedesktop.systemd1.Service", "not-found", "active",
+	    "/system.slice/orphan.service", 77, { 1 }, 16, false },
+	{ "box.scope", "/org/freedesktop/systemd1/unit/box_2escope",
+	    "org.freedesktop.systemd1.Scope", "loaded", "active", "/user.slice/box.scope", 0, { 2 },
+	    16, false },
+	{ "flap.service", "/org/freedesktop/systemd1/unit/flap_2eservice",
+	    "org.freedesktop.systemd1.Service", "loaded", "activating",
+	    "/system.slice/flap.service", 5, { 3 }, 16, true },
+};
+
+struct fake {
+	int listen_fd;
+	char dir[64];
+	char sock[96];
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool drop;        /* close the connection being served */
+	atomic_int connections;  /* accepted so far */
+	sd_bus_message *held[8]; /* calls left unanswered */
+	int nheld;
+};
+
+static struct fake fake;
+
+static struct fake_unit *
+fake_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(units[i].name, name) == 0)
+			return &units[i];
+	}
+	return NULL;
+}
+
+static int
+fake_hello(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void)userdata;
+	(void)error;
+	return sd_bus_reply_method_return(m, "s", ":1.42");
+}
+
+static int
+fake_load_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct fake *f = userdata;
+	const struct fake_unit *u;
+	const char *name;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &name);
+	if (r < 0)
+		return r;
+	if (strcmp(name, "slow.service") == 0 && f->nheld < 8) {
+		/* Never answered: the caller's timeout must end the call. */
+		f->held[f->nheld++] = sd_bus_message_ref(m);
+		return 1;
+	}
+	u = fake_find(name);
+	if (u == NULL)
+		return sd_bus_error_setf(
+		    error, "org.freedesktop.systemd1.NoSuchUnit", "Unit %s not loaded.", name);
+	return sd_bus_reply_method_return(m, "o", u->path);
+}
+
+static int
+fake_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct fake_unit *u = userdata;
+
+	(void)bus;
+	(void)path;
+	(void)interface;
+	(void)error;
+	if (strcmp(property, "LoadState") == 0)
+		return sd_bus_message_append(reply, "s", u->load_state);
+	if (strcmp(property, "ActiveState") == 0)
+		return sd_bus_message_append(reply, "s", u->active_state);
+	if (strcmp(property, "ControlGroup") == 0)
+		return sd_bus_message_append(reply, "s", u->control_group);
+	if (strcmp(property, "MainPID") == 0)
+		return sd_bus_message_append(reply, "u", u->main_pid);
+	if (u->flap)
+		u->invocation[15]++;
+	return sd_bus_message_append_array(reply, 'y', u->invocation, u->invocation_len);
+}
+
+static const sd_bus_vtable bus_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("Hello", "", "s", fake_hello, 0),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("LoadUnit", "s", "o", fake_load_unit, 0),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable unit_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("LoadState", "s", fake_property, 0, 0),
+	SD_BUS_PROPERTY("ActiveState", "s", fake_property, 0, 0),
+	SD_BUS_PROPERTY("InvocationID", "ay", fake_property, 0, 0),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable service_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("ControlGroup", "s", fake_property, 0, 0),
+	SD_BUS_PROPERTY("MainPID", "u", fake_property, 0, 0),
+	SD_BUS_VTABLE_END,
+};
+
+/* Scopes, slices and the others have no MainPID. */
+static const sd_bus_vtable cgroup_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("ControlGroup", "s", fake_property, 0, 0),
+	SD_BUS_VTABLE_END,
+};
+
+static void
+fake_objects(sd_bus *bus)
+{
+	ck_assert_int_ge(sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus",
+	                     "org.freedesktop.DBus", bus_vtable, NULL),
+	    0);
+	ck_assert_int_ge(sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1",
+	                     "org.freedesktop.systemd1.Manager", manager_vtable, &fake),
+	    0);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		struct fake_unit *u = &units[i];
+		bool service = strcmp(u->interface, "org.freedesktop.systemd1.Service") == 0;
+
+		ck_assert_int_ge(sd_bus_add_object_vtable(bus, NULL, u->path,
+		                     "org.freedesktop.systemd1.Unit", unit_vtable, u),
+		    0);
+		ck_assert_int_ge(sd_bus_add_object_vtable(bus, NULL, u->path, u->interface,
+		                     service ? service_vtable : cgroup_vtable, u),
+		    0);
+	}
+}
+
+/* Serve one connection until it ends, or until told to drop it or stop. */
+static void
+fake_serve(int fd)
+{
+	sd_bus *bus = NULL;
+	sd_id128_t id;
+
+	ck_assert_int_ge(sd_id128_randomize(&id), 0);
+	ck_assert_int_ge(sd_bus_new(&bus), 0);
+	ck_assert_int_ge(sd_bus_set_fd(bus, fd, fd), 0);
+	ck_assert_int_ge(sd_bus_set_server(bus, 1, id), 0);
+	ck_assert_int_ge(sd_bus_start(bus), 0);
+	fake_objects(bus);
+	while (!atomic_load(&fake.stop) && !atomic_load(&fake.drop)) {
+		int r = sd_bus_process(bus, NULL);
+
+		if (r < 0)
+			break;
+		if (r == 0)
+			sd_bus_wait(bus, 20000);
+	}
+	for (; fake.nheld > 0; fake.nheld--)
+		sd_bus_message_unref(fake.held[fake.nheld - 1]);
+	sd_bus_flush_close_unref(bus);
+	atomic_store(&fake.drop, false);
+}
+
+static void *
+fake_run(void *arg)
+{
+	struct pollfd p = { .fd = fake.listen_fd, .events = POLLIN };
+
+	(void)arg;
+	while (!atomic_load(&fake.stop)) {
+		int fd;
+
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		fd = accept4(fake.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		atomic_fetch_add(&fake.connections, 1);
+		fake_serve(fd);
+	}
+	return NULL;
+}
+
+static void
+fake_start(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char address[160];
+
+	strcpy(fake.dir, "/tmp/check_unit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fake.dir));
+	snprintf(fake.sock, sizeof(fake.sock), "%s/bus", fake.dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fake.sock);
+	fake.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fake.listen_fd, 0);
+	ck_assert_int_eq(bind(fake.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fake.listen_fd, 4), 0);
+	snprintf(address, sizeof(address), "unix:path=%s", fake.sock);
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
+	ck_assert_int_eq(pthread_create(&fake.thread, NULL, fake_run, NULL), 0);
+}
+
+static void
+fake_stop(void)
+{
+	atomic_store(&fake.stop, true);
+	pthread_join(fake.thread, NULL);
+	close(fake.listen_fd);
+	unlink(fake.sock);
+	rmdir(fake.dir);
+}
+
+static struct unit_bus *
+open_bus(void)
+{
+	struct unit_bus *b = NULL;
+
+	ck_assert_int_eq(unit_bus_open(&b), 0);
+	ck_assert_ptr_nonnull(b);
+	return b;
+}
+
+START_TEST(test_query_service)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+
+	ck_assert_int_ge(unit_bus_fd(b), 0);
+	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	ck_assert_str_eq(info.control_group, "/system.slice/app.service");
+	ck_assert_int_eq(info.main_pid, 1234);
+	ck_assert_str_eq(info.active_state, "active");
+	ck_assert_str_eq(info.invocation_id, "aa0102030405060708090a0b0c0d0ebb");
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_query_stopped)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+
+	ck_assert_int_eq(unit_query(b, "stopped.service", &info), 0);
+	ck_assert_str_eq(info.control_group, "");
+	ck_assert_int_eq(info.main_pid, 0);
+	ck_assert_str_eq(info.active_state, "inactive");
+	ck_assert_str_eq(info.invocation_id, "");
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_query_scope)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+
+	/* A scope has no MainPID to ask for. */
+	ck_assert_int_eq(unit_query(b, "box.scope", &info), 0);
+	ck_assert_str_eq(info.control_group, "/user.slice/box.scope");
+	ck_assert_int_eq(info.main_pid, 0);
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_query_absent)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info, before;
+
+	memset(&info, 0x5a, sizeof(info));
+	before = info;
+	ck_assert_int_eq(unit_query(b, "gone.service", &info), -ENOENT);
+	ck_assert_int_eq(unit_query(b, "nosuch.service", &info), -ENOENT);
+	ck_assert_int_eq(unit_query(b, "bad name.service", &info), -EINVAL);
+	ck_assert_int_eq(unit_query(b, "flap.service", &info), -EAGAIN);
+	ck_assert_mem_eq(&info, &before, sizeof(info));
+	/* Its unit file removed, a running unit is still followed. */
+	ck_assert_int_eq(unit_query(b, "orphan.service", &info), 0);
+	ck_assert_int_eq(info.main_pid, 77);
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_query_timeout)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+	struct timespec t0, t1;
+	long long msec;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(unit_query(b, "slow.service", &info), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	msec = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_int_ge(msec, (long long)(UNIT_CALL_TIMEOUT_USEC / 1000) - 10);
+	ck_assert_int_le(msec, (long long)(UNIT_CALL_TIMEOUT_USEC / 1000) + 1500);
+	/* The connection is still good. */
+	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_query_reconnects)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+
+	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	atomic_store(&fake.drop, true);
+	for (int i = 0; i < 500 && atomic_load(&fake.drop); i++)
+		usleep(10000);
+	ck_assert(!atomic_load(&fake.drop));
+	/* The bus went away between two queries: the next one goes on a new
+	 * connection. */
+	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	ck_assert_int_eq(info.main_pid, 1234);
+	ck_assert_int_eq(atomic_load(&fake.connections), 2);
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_open_no_bus)
+{
+	struct unit_bus *b = (struct unit_bus *)&b;
+
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/oomguard-bus", 1);
+	ck_assert_int_eq(unit_bus_open(&b), -ENOENT);
+	ck_assert_ptr_eq(b, (struct unit_bus *)&b);
+	unit_bus_close(NULL);
+}
+END_TEST
+
+#else /* !OOMGUARD_SYSTEMD */
+
+START_TEST(test_without_systemd)
+{
+	struct unit_bus *b = (struct unit_bus *)&b;
+	struct unit_info info;
+
+	ck_assert_int_eq(unit_bus_open(&b), -EOPNOTSUPP);
+	ck_assert_ptr_eq(b, (struct unit_bus *)&b);
+	ck_assert_int_eq(unit_query(b, "app.service", &info), -EOPNOTSUPP);
+	ck_assert_int_eq(unit_query(b, "app", &info), -EINVAL);
+	unit_bus_close(NULL);
+}
+END_TEST
+
+#endif
+
+int
+main(void)
+{
+	Suite *s = suite_create("unit");
+	TCase *tc = tcase_create("names");
+
+	tcase_add_test(tc, test_name_valid);
+	tcase_add_test(tc, test_name_invalid);
+	tcase_add_test(tc, test_name_length);
+	tcase_add_test(tc, test_name_interface);
+	tcase_add_test(tc, test_invocation_format);
+	suite_add_tcase(s, tc);
+#if OOMGUARD_SYSTEMD
+	tc = tcase_create("query");
+	tcase_add_checked_fixture(tc, fake_start, fake_stop);
+	tcase_add_test(tc, test_query_service);
+	tcase_add_test(tc, test_query_stopped);
+	tcase_add_test(tc, test_query_scope);
+	tcase_add_test(tc, test_query_absent);
+	tcase_add_test(tc, test_query_timeout);
+	tcase_add_test(tc, test_query_reconnects);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("open");
+	tcase_add_test(tc, test_open_no_bus);
+	suite_add_tcase(s, tc);
+#else
+	tc = tcase_create("stubs");
+	tcase_add_test(tc, test_without_systemd);
+	suite_add_tcase(s, tc);
+#endif
+	return suite_run(s);
+}
