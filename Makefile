@@ -9,6 +9,7 @@ PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 BUILD      ?= build
 SYSTEMD    ?= 1
@@ -160,6 +161,9 @@ install: $(BUILD)/oomguard
 	install -D -m 0644 conf/oomguard.ini $(DESTDIR)$(SYSCONFDIR)/oomguard/oomguard.ini.example
 	install -D -m 0644 docs/oomguard.8 $(DESTDIR)$(MANDIR)/man8/oomguard.8
 	install -D -m 0644 docs/oomguard.ini.5 $(DESTDIR)$(MANDIR)/man5/oomguard.ini.5
+	mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/oomguard|$(SBINDIR)/oomguard|' systemd/oomguard@.service \
+		>$(DESTDIR)$(UNITDIR)/oomguard@.service
 
 clean:
 	rm -rf build

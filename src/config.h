@@ -16,7 +16,8 @@
 #include "log.h"
 #include "units.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/oomguard/oomguard.ini"
+#define CONFIG_DIR          "/etc/oomguard"
+#define CONFIG_DEFAULT_PATH CONFIG_DIR "/oomguard.ini"
 #define CONFIG_ERR_MAX      512
 
 enum metric { METRIC_USAGE, METRIC_WORKINGSET, METRIC_ANON };

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "probe.h"
+#include "unit.h"
 #include "watch.h"
 
 #ifndef OOMGUARD_VERSION
@@ -56,6 +57,7 @@ struct args {
 	const char *config_path; /* -c, or NULL */
 	const char *flag_values[NFLAG_KEYS];
 	pid_t pid;
+	const char *unit; /* --unit */
 	bool json;
 	const char *proc_root;
 	const char *fs_root;
@@ -70,6 +72,7 @@ enum {
 	OPT_PROC_ROOT,
 	OPT_FS_ROOT,
 	OPT_VERSION,
+	OPT_UNIT,
 	OPT_FLAG_KEY, /* OPT_FLAG_KEY + i for flag_keys[i] */
 };
 
@@ -80,6 +83,7 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "pid", required_argument, NULL, OPT_PID },
+	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "fs-root", required_argument, NULL, OPT_FS_ROOT },
@@ -101,6 +105,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: oomguard [options] -- app [args...]   run app and keep it under its memory "
 	    "limit\n"
+	    "       oomguard [options] --cgroup PATH | --pid PID | --unit NAME\n"
+	    "                                              watch a cgroup beside its app\n"
 	    "       oomguard probe [--cgroup PATH | --pid PID] [--json]\n"
 	    "       oomguard --check-config [-c FILE]\n"
 	    "       oomguard --dump-config [-c FILE]\n"
@@ -113,6 +119,8 @@ usage(FILE *fp)
 	    "      --cgroup PATH     cgroup to watch: self, a directory or a cgroup path\n"
 	    "      --pid PID         the main target (its cgroup unless --cgroup); probe: the\n"
 	    "                        cgroup of this process\n"
+	    "      --unit NAME       watch a systemd unit's cgroup, its main process the target;\n"
+	    "                        reads " CONFIG_DIR "/NAME.ini when it exists\n"
 	    "      --json            probe: print JSON\n"
 	    "      --gc-at LEVEL     ask the app to free memory at LEVEL (75%%, 700M, none)\n"
 	    "      --gc-signal SIG   signal for the gc request (default SIGUSR1)\n"
@@ -189,6 +197,16 @@ args_parse(int argc, char **argv, struct args *a)
 			if (parse_pid(optarg, &a->pid) < 0)
 				return usage_error("--pid needs a process ID");
 			break;
+		case OPT_UNIT:
+			if (unit_name_check(optarg) < 0) {
+				snprintf(msg, sizeof(msg),
+				    "--unit needs a unit name with a cgroup, such as app.service: "
+				    "'%s'",
+				    optarg);
+				return usage_error(msg);
+			}
+			a->unit = optarg;
+			break;
 		case OPT_JSON:
 			a->json = true;
 			break;
@@ -221,30 +239,51 @@ args_parse(int argc, char **argv, struct args *a)
 		return usage_error("--json goes with probe");
 	if (a->pid > 0 && a->command != CMD_PROBE && a->command != CMD_WATCH)
 		return usage_error("--pid goes with probe or a watch");
+	if (a->unit != NULL &&
+	    (a->command != CMD_WATCH && a->command != CMD_CHECK && a->command != CMD_DUMP))
+		return usage_error("--unit goes with a watch");
+	if (a->unit != NULL && (a->app_argv != NULL || a->pid > 0))
+		return usage_error("--unit watches a unit: no app after --, no --pid");
 	if (a->pid > 0 && a->app_argv != NULL)
 		return usage_error("--pid names the target of a watch without an app; the app run "
 		                   "after -- is the target");
 	return -1;
 }
 
-/* Defaults, then the file, the environment and the flags. Return -1 when
- * the configuration is valid, else an exit code (the error printed). */
-static int
-config_load(const struct args *a, struct config *c)
+/* The file to read: -c, else $OOMGUARD_CONFIG, else with --unit NAME
+ * /etc/oomguard/NAME.ini when it exists, else the default file when it
+ * exists; NULL for none. buf holds a path made here. */
+static const char *
+config_path(const struct args *a, char *buf, size_t len)
 {
-	static const struct config_origin flag_origin_base = { ORIGIN_FLAG, NULL, 0 };
 	const char *path = a->config_path;
-	char err[CONFIG_ERR_MAX + PATH_MAX];
 
-	config_defaults(c);
 	if (path == NULL)
 		path = getenv("OOMGUARD_CONFIG");
+	if (path == NULL && a->unit != NULL) {
+		snprintf(buf, len, "%s/%s.ini", CONFIG_DIR, a->unit);
+		if (access(buf, F_OK) == 0)
+			path = buf;
+	}
 	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
 		path = CONFIG_DEFAULT_PATH;
-	if (path != NULL && config_load_file(c, path, err, sizeof(err)) < 0)
-		goto fail;
-	if (config_load_env(c, environ, err, sizeof(err)) < 0)
-		goto fail;
+	return path;
+}
+
+/* Defaults, then the file, the environment and the flags. Return 0 when
+ * the configuration is valid, else -EINVAL with the error in err. */
+static int
+config_build(const struct args *a, struct config *c, char *err, size_t errlen)
+{
+	static const struct config_origin flag_origin_base = { ORIGIN_FLAG, NULL, 0 };
+	char buf[PATH_MAX];
+	const char *path = config_path(a, buf, sizeof(buf));
+
+	config_defaults(c);
+	if (path != NULL && config_load_file(c, path, err, errlen) < 0)
+		return -EINVAL;
+	if (config_load_env(c, environ, err, errlen) < 0)
+		return -EINVAL;
 	for (size_t i = 0; i < NFLAG_KEYS; i++) {
 		struct config_origin o = flag_origin_base;
 		char msg[CONFIG_ERR_MAX];
@@ -254,16 +293,33 @@ config_load(const struct args *a, struct config *c)
 		o.flag = flag_keys[i].flag;
 		if (config_set(c, flag_keys[i].section, flag_keys[i].key, a->flag_values[i], &o,
 		        msg, sizeof(msg)) < 0) {
-			snprintf(err, sizeof(err), "%s: %s", flag_keys[i].flag, msg);
-			goto fail;
+			snprintf(err, errlen, "%s: %s", flag_keys[i].flag, msg);
+			return -EINVAL;
 		}
 	}
-	if (config_validate(c, err, sizeof(err)) < 0)
-		goto fail;
-	return -1;
-fail:
+	return config_validate(c, err, errlen) < 0 ? -EINVAL : 0;
+}
+
+/* Return -1 when the configuration is valid, else an exit code (the
+ * error printed). */
+static int
+config_load(const struct args *a, struct config *c)
+{
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+
+	if (config_build(a, c, err, sizeof(err)) == 0)
+		return -1;
 	fprintf(stderr, "%s\n", err);
 	return EXIT_CONFIG;
+}
+
+/* SIGHUP in a watch without an app: the same sources read again. */
+static const struct args *reload_args;
+
+static int
+config_reload(struct config *c, char *err, size_t errlen)
+{
+	return config_build(reload_args, c, err, errlen);
 }
 
 static int
@@ -329,10 +385,13 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
-	if (a.app_argv == NULL && a.pid == 0 && strcmp(c.cgroup, "self") == 0)
+	if (a.app_argv == NULL && a.pid == 0 && a.unit == NULL && strcmp(c.cgroup, "self") == 0)
 		return usage_error("no command given: oomguard [options] -- app [args...], or "
-		                   "--cgroup PATH or --pid PID to watch a cgroup");
-	struct watch_opts wo = { a.proc_root, a.fs_root, a.app_argv, a.pid };
+		                   "--cgroup PATH, --pid PID or --unit NAME to watch a cgroup");
+	log_init_journal();
+	reload_args = &a;
+	struct watch_opts wo = { a.proc_root, a.fs_root, a.app_argv, a.pid, a.unit,
+		a.app_argv == NULL ? config_reload : NULL };
 
 	return watch_run(&c, &wo);
 }

@@ -27,7 +27,9 @@
 #include "psi.h"
 #include "rescue.h"
 #include "schedule.h"
+#include "service.h"
 #include "supervise.h"
+#include "unit.h"
 #include "watch.h"
 
 #define NTHRESHOLDS 3
@@ -98,8 +100,19 @@ struct watch {
 	struct action_target target;
 	struct event *target_ev; /* --pid: its pidfd turns readable when it ends */
 	struct rescue rescue;
-	bool rescue_ok;     /* rescue_open() succeeded */
-	bool reserve_taken; /* held once: later takes say "again" */
+	bool rescue_ok;               /* rescue_open() succeeded */
+	bool reserve_taken;           /* held once: later takes say "again" */
+	uint64_t target_started_usec; /* --pid or the unit's main process: when taken */
+
+	/* systemd: the unit followed, reloads, the manager's notifications */
+	struct unit_bus *bus;
+	struct unit_info unit; /* as last seen */
+	bool unit_failing;     /* a failure to ask or to locate was logged */
+	struct event *tick_ev; /* every second: the unit, the status line */
+	struct event *wd_ev;   /* WATCHDOG=1 */
+	uint64_t wd_usec;
+	struct config *cfg_owned; /* a configuration read by a reload */
+	bool ready_sent;
 };
 
 static uint64_t
@@ -311,7 +324,7 @@ send_to_targets(struct watch *w, int sig, bool need_handler, struct action_resul
 		else if (w->have_child)
 			r = action_signal_main(
 			    &w->actx, w->child.pid, w->child.pidfd, sig, need_handler, &res);
-		else if (w->opts->pid > 0)
+		else if (w->opts->pid > 0 || w->opts->unit != NULL)
 			return -ESRCH;
 		else
 			return action_signal_cgroup(&w->actx, 0, sig, need_handler, ret);
@@ -476,7 +489,7 @@ reserve_sync(struct watch *w)
 		return;
 	}
 	log_info("reserve: holding %s%s%s", units_format_human(want, h),
-	    w->rescue.mode == RESERVE_LIMIT ? " of limit to raise by"
+	    w->rescue.mode == RESERVE_LIMIT ? " (the limit is raised by it for a rescue)"
 	        : w->rescue.locked          ? " (locked)"
 	                                    : " (not locked)",
 	    w->reserve_taken ? " again" : "");
@@ -575,6 +588,19 @@ has_main_target(const struct watch *w)
 	return w->have_child || w->target.pidfd >= 0;
 }
 
+/* Whether there is anyone to signal: the main target; or, in a watch
+ * without an app, the cgroup's processes, unless the main target is the
+ * one wanted (--pid, --unit, target = main) and it is gone. */
+static bool
+targets_exist(const struct watch *w)
+{
+	if (has_main_target(w))
+		return true;
+	if (w->opts->app_argv != NULL)
+		return false;
+	return w->cfg->target != TARGET_MAIN || (w->opts->pid == 0 && w->opts->unit == NULL);
+}
+
 /* Whether a gc request may go to the main target: with require_handler,
  * only while it catches the signal. It is read afresh each time (a
  * handler can come and go; right after fork the child still shows
@@ -584,7 +610,7 @@ has_main_target(const struct watch *w)
 static bool
 gc_allowed(struct watch *w, uint64_t now, bool frozen)
 {
-	uint64_t started = w->have_child ? w->child.started_usec : 0;
+	uint64_t started = w->have_child ? w->child.started_usec : w->target_started_usec;
 	char s[UNITS_BUF];
 	int r;
 
@@ -736,8 +762,9 @@ watch_sample(struct watch *w, const char *why)
 		.metric_bytes = w->metric_bytes,
 		.frozen = frozen,
 		.throttled = throttled,
-		.target_alive = has_main_target(w) || w->opts->app_argv == NULL,
-		.target_started_usec = w->have_child ? w->child.started_usec : 0,
+		.target_alive = targets_exist(w) && !w->shutting_down,
+		.target_started_usec =
+		    w->have_child ? w->child.started_usec : w->target_started_usec,
 		.target_generation = w->generation,
 		.rescue = frozen && w->rescue.held,
 	};
@@ -890,6 +917,10 @@ unwatch(struct watch *w, const char *why)
 	event_del(w->poll_ev);
 	notifications_close(w);
 	memcg_close(&w->mem);
+	if (w->opts->unit != NULL) {
+		log_info("%s (%s); waiting for %s to run again", why, w->cg.dir, w->opts->unit);
+		return;
+	}
 	if (w->opts->app_argv == NULL) {
 		log_info("%s (%s); exiting", why, w->cg.dir);
 		w->exit_code = 0;
@@ -1017,6 +1048,7 @@ shutdown_begin(struct watch *w, int sig)
 	struct timeval tv = tv_of(w->cfg->restart_grace_usec);
 
 	w->shutting_down = true;
+	service_stopping();
 	event_del(w->restart_ev);
 	if (!w->have_child) {
 		if (w->opts->app_argv == NULL)
@@ -1031,6 +1063,8 @@ shutdown_begin(struct watch *w, int sig)
 	event_add(w->grace_ev, &tv);
 }
 
+static void reload(struct watch *w);
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -1039,6 +1073,11 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (sig == SIGCHLD) {
 		reap(w);
+		return;
+	}
+	/* Without an app, SIGHUP is ours: reload. With one, it is the app's. */
+	if (sig == SIGHUP && w->opts->reload != NULL) {
+		reload(w);
 		return;
 	}
 	if ((sig == SIGTERM || sig == SIGINT) && !w->shutting_down) {
@@ -1086,12 +1125,20 @@ locate(struct watch *w)
 	const char *cgroup = w->cfg->cgroup;
 	int r;
 
-	if (strcmp(cgroup, "self") == 0)
+	/* A unit's memory cgroup is its main process's: on v1 it may differ
+	 * from the ControlGroup systemd names (no memory accounting). */
+	if (w->opts->unit != NULL && w->unit.main_pid > 0)
+		r = cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, w->unit.main_pid, &w->cg);
+	else if (w->opts->unit != NULL)
+		r = cgroup_find_path(
+		    w->opts->proc_root, w->opts->fs_root, w->unit.control_group, &w->cg);
+	else if (strcmp(cgroup, "self") == 0)
 		r = cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, w->opts->pid, &w->cg);
 	else
 		r = cgroup_find_path(w->opts->proc_root, w->opts->fs_root, cgroup, &w->cg);
 	if (r < 0) {
-		log_error("cannot locate the memory cgroup %s: %s", cgroup, strerror(-r));
+		log_error("cannot locate the memory cgroup %s: %s",
+		    w->opts->unit != NULL ? w->unit.control_group : cgroup, strerror(-r));
 		return r;
 	}
 	r = memcg_open(&w->mem, w->cg.dir, w->cg.version, memcg_host_ram(w->opts->proc_root));
@@ -1105,6 +1152,8 @@ locate(struct watch *w)
 	return 0;
 }
 
+static void target_detach(struct watch *w);
+
 static void
 target_end_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1113,24 +1162,39 @@ target_end_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_info("the target (pid %d) has ended; no main target left", (int)w->target.pid);
-	event_free(w->target_ev);
+	target_detach(w);
+}
+
+/* Drop the main target of a watch without an app. */
+static void
+target_detach(struct watch *w)
+{
+	if (w->target_ev != NULL)
+		event_free(w->target_ev);
 	w->target_ev = NULL;
 	action_target_close(&w->target);
 }
 
-/* --pid: the main target of a watch without an app, held open from now
- * on, and only if it is in the watched cgroup. */
+/* The main target of a watch without an app (--pid, or a unit's main
+ * process): held open from now on, and only if it is in the watched
+ * cgroup. A new target is a new generation for the policy. Return 0 or
+ * -errno (-EXDEV outside the cgroup), logged. */
 static int
-target_attach(struct watch *w)
+target_attach(struct watch *w, pid_t pid)
 {
-	pid_t pid = w->opts->pid;
-	int r = action_target_open(w->opts->proc_root, pid, -1, &w->target);
+	int r;
 
+	target_detach(w);
+	w->generation++;
+	w->target_started_usec = now_usec();
+	w->handler_warned = false;
+	r = action_target_open(w->opts->proc_root, pid, -1, &w->target);
 	if (r == 0)
 		r = action_in_cgroup(&w->actx, pid);
 	if (r <= 0) {
 		log_error("cannot take pid %d as the target: %s", (int)pid,
 		    r == 0 ? "it is not in the watched cgroup" : strerror(-r));
+		action_target_close(&w->target);
 		return r == 0 ? -EXDEV : r;
 	}
 	w->target_ev = event_new(w->base, w->target.pidfd, EV_READ, target_end_cb, w);
@@ -1153,37 +1217,261 @@ self_inside(const struct watch *w)
 	return strncmp(self.dir, w->cg.dir, n) == 0 && (self.dir[n] == '\0' || self.dir[n] == '/');
 }
 
-/* The reserve's mode, and oomguard's memory locked. */
+/* The reserve's mode for the watched cgroup, and its limit file opened
+ * in limit mode. */
 static void
-rescue_setup(struct watch *w)
+reserve_open(struct watch *w)
 {
 	enum reserve_mode mode = w->cfg->reserve_mode;
 	int r;
 
-	if (mode == RESERVE_AUTO)
-		mode = self_inside(w) ? RESERVE_MEMORY : RESERVE_LIMIT;
+	rescue_close(&w->rescue);
+	w->rescue_ok = false;
 	if (w->cfg->reserve_size.kind == THRESHOLD_NONE) {
 		log_info("reserve: none; a frozen cgroup gets SIGKILL");
-	} else {
-		r = rescue_open(&w->rescue, mode, w->cg.dir, w->cg.version);
-		w->rescue_ok = r == 0;
-		if (r < 0)
-			log_info("reserve: cannot open the limit of %s for writing: %s; a frozen "
-			         "cgroup gets SIGKILL",
-			    w->cg.dir, strerror(-r));
-		else if (mode == RESERVE_MEMORY && !self_inside(w))
-			log_warn(
-			    "reserve: oomguard is not in %s, so a reserve it holds cannot wake "
-			    "it; [reserve] mode = limit can",
-			    w->cg.dir);
+		return;
 	}
-	r = rescue_lock_self(RESCUE_STACK_BYTES);
+	if (mode == RESERVE_AUTO)
+		mode = self_inside(w) ? RESERVE_MEMORY : RESERVE_LIMIT;
+	r = rescue_open(&w->rescue, mode, w->cg.dir, w->cg.version);
+	w->rescue_ok = r == 0;
+	if (r < 0)
+		log_info("reserve: cannot open the limit of %s for writing: %s; a frozen cgroup "
+		         "gets SIGKILL",
+		    w->cg.dir, strerror(-r));
+	else if (mode == RESERVE_MEMORY && !self_inside(w))
+		log_warn("reserve: oomguard is not in %s, so a reserve it holds cannot wake it; "
+		         "[reserve] mode = limit can",
+		    w->cg.dir);
+}
+
+/* oomguard's memory locked, once. */
+static void
+lock_self(void)
+{
+	int r = rescue_lock_self(RESCUE_STACK_BYTES);
+
 	if (r < 0)
 		log_info("cannot lock oomguard's memory (mlockall: %s); it may fault while the "
 		         "cgroup is frozen",
 		    strerror(-r));
 	else
 		log_info("oomguard's memory is locked");
+}
+
+/* ---- systemd: the unit followed, the manager told, reloads ---- */
+
+static void
+ready(struct watch *w)
+{
+	if (w->ready_sent)
+		return;
+	service_ready();
+	w->ready_sent = true;
+}
+
+/* Watch the cgroup anew (the unit restarted, or ran again): the old
+ * descriptors belong to a cgroup that may be gone. Return 0 or -errno. */
+static int
+relocate(struct watch *w)
+{
+	int r;
+
+	if (w->watching) {
+		event_del(w->poll_ev);
+		notifications_close(w);
+		memcg_close(&w->mem);
+		w->watching = false;
+	}
+	r = locate(w);
+	if (r < 0)
+		return r;
+	w->watching = true;
+	w->have_sample = false;
+	w->levels_set = false;
+	w->thr_failed = false;
+	w->high_saved[0] = '\0';
+	w->high_done = false;
+	w->high_lifted = false;
+	w->reclaim_off = false;
+	notifications_register(w);
+	reserve_open(w);
+	return 0;
+}
+
+/* Ask systemd about the unit and follow it: a new run (invocation ID), a
+ * new main process or a new cgroup is watched at once; a unit without a
+ * cgroup (stopped) is waited for. Failures are logged once per run of
+ * them: oomguard asks again every second. */
+static void
+unit_follow(struct watch *w)
+{
+	struct unit_info u;
+	bool new_run, new_pid, new_cg;
+	int r = unit_query(w->bus, w->opts->unit, &u);
+
+	if (r < 0) {
+		if (!w->unit_failing)
+			log_warn("cannot ask systemd about %s: %s; asking again every second",
+			    w->opts->unit, strerror(-r));
+		w->unit_failing = true;
+		return;
+	}
+	new_run = strcmp(u.invocation_id, w->unit.invocation_id) != 0;
+	new_pid = u.main_pid != w->unit.main_pid;
+	new_cg = strcmp(u.control_group, w->unit.control_group) != 0;
+	if (!new_run && !new_pid && !new_cg && (w->watching || u.control_group[0] == '\0') &&
+	    !w->unit_failing)
+		return;
+	w->unit = u;
+	if (new_run || new_pid || new_cg)
+		log_info("unit %s: %s, main pid %d, cgroup %s", w->opts->unit, u.active_state,
+		    (int)u.main_pid, u.control_group[0] != '\0' ? u.control_group : "none");
+	w->unit_failing = false;
+	if (u.control_group[0] == '\0') {
+		target_detach(w);
+		if (w->watching)
+			unwatch(w, "the unit has no cgroup");
+		return;
+	}
+	if ((!w->watching || new_run || new_cg || new_pid) && relocate(w) < 0) {
+		w->unit_failing = true;
+		return;
+	}
+	if ((new_run || new_pid || w->target.pidfd < 0) && u.main_pid > 0)
+		(void)target_attach(w, u.main_pid);
+	else if (u.main_pid == 0)
+		target_detach(w);
+	watch_sample(w, "unit");
+	ready(w);
+}
+
+/* The status line systemctl status shows: the metric against the limit
+ * and the highest level reached. */
+static void
+status_update(struct watch *w)
+{
+	char text[SERVICE_STATUS_MAX], m[UNITS_BUF], l[UNITS_BUF];
+	const struct policy_levels *lv = &w->levels;
+	const char *level = "none";
+
+	if (!w->watching || !w->have_sample) {
+		snprintf(text, sizeof(text), "waiting for %s",
+		    w->opts->unit != NULL ? w->opts->unit : "the cgroup");
+		service_status(text);
+		return;
+	}
+	if (w->metric_bytes >= lv->kill_bytes)
+		level = "kill";
+	else if (w->metric_bytes >= lv->restart_bytes)
+		level = "restart";
+	else if (w->metric_bytes >= lv->gc_bytes)
+		level = "gc";
+	snprintf(text, sizeof(text), "%s %s of %s (%" PRIu64 "%%), level %s",
+	    config_metric_name(w->cfg->metric), units_format_human(w->metric_bytes, m),
+	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
+	    w->limit_bytes ? w->metric_bytes * 100 / w->limit_bytes : 0, level);
+	service_status(text);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->opts->unit != NULL)
+		unit_follow(w);
+	status_update(w);
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	service_watchdog();
+}
+
+/* The manager's timers: the status line every second (and the unit's
+ * state with --unit), WATCHDOG=1 at half of WatchdogSec=. */
+static void
+service_timers(struct watch *w)
+{
+	struct timeval sec = { 1, 0 };
+
+	w->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
+	if (w->tick_ev != NULL)
+		event_add(w->tick_ev, &sec);
+	w->wd_usec = service_watchdog_usec();
+	if (w->wd_usec == 0)
+		return;
+	struct timeval half = tv_of(w->wd_usec / 2);
+
+	w->wd_ev = event_new(w->base, -1, EV_PERSIST, watchdog_cb, w);
+	if (w->wd_ev != NULL)
+		event_add(w->wd_ev, &half);
+	service_watchdog();
+}
+
+/* A reloaded configuration takes over: timings, levels (logged again and
+ * registered anew), notifications, memory.high, the reserve, logging.
+ * The episode and what was sent to the target stay. */
+static void
+config_apply(struct watch *w, const struct config *next)
+{
+	const struct config *old = w->cfg;
+
+	if (strcmp(old->cgroup, next->cgroup) != 0)
+		log_warn("[watch] cgroup is now %s: that takes effect when oomguard restarts",
+		    next->cgroup);
+	if (w->watching && memcmp(&old->watch_high, &next->watch_high, sizeof(next->watch_high))) {
+		high_restore(w);
+		w->high_saved[0] = '\0';
+		w->high_done = false;
+	}
+	w->cfg = next;
+	log_init(next->log_level, next->log_format);
+	log_init_journal();
+	w->timing = (struct policy_timing){ next->gc_cooldown_usec, next->restart_grace_usec,
+		next->restart_startup_usec };
+	w->sched = (struct schedule_params){ next->poll_min_usec, next->poll_max_usec,
+		next->max_growth_bytes };
+	w->levels_set = false;
+	w->reclaim_off = false;
+	if (!w->watching)
+		return;
+	notifications_close(w);
+	notifications_register(w);
+	if (old->reserve_mode != next->reserve_mode ||
+	    memcmp(&old->reserve_size, &next->reserve_size, sizeof(next->reserve_size)))
+		reserve_open(w);
+}
+
+/* SIGHUP: read the configuration again into a new one and swap it in only
+ * when it is valid; otherwise say why and keep the old one. */
+static void
+reload(struct watch *w)
+{
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+	struct config *next = malloc(sizeof(*next));
+
+	service_reloading();
+	if (next == NULL || w->opts->reload(next, err, sizeof(err)) < 0) {
+		log_error("cannot reload the configuration: %s; keeping the old one",
+		    next != NULL ? err : strerror(ENOMEM));
+		free(next);
+		service_ready();
+		return;
+	}
+	config_apply(w, next);
+	free(w->cfg_owned);
+	w->cfg_owned = next;
+	log_info("configuration reloaded%s%s", next->path[0] != '\0' ? " from " : "", next->path);
+	watch_sample(w, "reload");
+	service_ready();
 }
 
 static void
@@ -1210,6 +1498,12 @@ static void
 watch_free(struct watch *w)
 {
 	notifications_close(w);
+	if (w->tick_ev != NULL)
+		event_free(w->tick_ev);
+	if (w->wd_ev != NULL)
+		event_free(w->wd_ev);
+	unit_bus_close(w->bus);
+	free(w->cfg_owned);
 	if (w->target_ev != NULL)
 		event_free(w->target_ev);
 	action_target_close(&w->target);
@@ -1228,6 +1522,31 @@ watch_free(struct watch *w)
 		event_base_free(w->base);
 }
 
+/* The cgroup to watch: found now, or (--unit) asked of systemd, which
+ * must know the unit; its cgroup is then followed from the loop. */
+static int
+watch_open(struct watch *w)
+{
+	struct unit_info u;
+	int r;
+
+	if (w->opts->unit == NULL) {
+		r = locate(w);
+		w->watching = r == 0;
+		return r;
+	}
+	r = unit_bus_open(&w->bus);
+	if (r < 0) {
+		log_error("cannot connect to systemd's bus: %s", strerror(-r));
+		return r;
+	}
+	r = unit_query(w->bus, w->opts->unit, &u);
+	if (r < 0)
+		log_error("cannot ask systemd about %s: %s", w->opts->unit,
+		    r == -ENOENT ? "no such unit" : strerror(-r));
+	return r;
+}
+
 int
 watch_run(const struct config *cfg, const struct watch_opts *opts)
 {
@@ -1243,11 +1562,10 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 	w.poll_ev = evtimer_new(w.base, poll_cb, &w);
 	w.restart_ev = evtimer_new(w.base, restart_cb, &w);
 	w.grace_ev = evtimer_new(w.base, grace_cb, &w);
-	if (locate(&w) < 0 || signals_register(&w) < 0) {
+	if (signals_register(&w) < 0 || watch_open(&w) < 0) {
 		watch_free(&w);
 		return 1;
 	}
-	w.watching = true;
 	if (opts->app_argv != NULL) {
 		r = supervise_init();
 		w.take_terminal = supervise_in_foreground();
@@ -1259,14 +1577,24 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 			watch_free(&w);
 			return 1;
 		}
-	} else if (opts->pid > 0 && target_attach(&w) < 0) {
+	} else if (opts->pid > 0 && target_attach(&w, opts->pid) < 0) {
 		watch_free(&w);
 		return 1;
 	}
-	notifications_register(&w);
-	rescue_setup(&w);
-	watch_sample(&w, "start");
+	if (w.watching) {
+		notifications_register(&w);
+		reserve_open(&w);
+	}
+	lock_self();
+	service_timers(&w);
+	if (opts->unit != NULL) {
+		unit_follow(&w);
+	} else {
+		watch_sample(&w, "start");
+		ready(&w);
+	}
 	event_base_dispatch(w.base);
+	service_stopping();
 	r = w.exit_code;
 	high_restore(&w);
 	if (w.have_child) {

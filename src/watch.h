@@ -13,8 +13,12 @@
 struct watch_opts {
 	const char *proc_root;
 	const char *fs_root;
-	char **app_argv; /* NULL: watch only (the cgroup's processes are the targets) */
-	pid_t pid;       /* watch only: the main target (--pid), 0 if none */
+	char **app_argv;  /* NULL: watch only (the cgroup's processes are the targets) */
+	pid_t pid;        /* watch only: the main target (--pid), 0 if none */
+	const char *unit; /* watch only: the systemd unit whose cgroup is watched, or NULL */
+	/* Build the configuration afresh (SIGHUP): return 0, or -EINVAL with
+	 * the error in err. NULL: SIGHUP is the app's (it is passed on). */
+	int (*reload)(struct config *ret, char *err, size_t errlen);
 };
 
 /* Run until the app ends for good (entrypoint) or the watched cgroup goes
