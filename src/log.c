@@ -306,7 +306,7 @@ log_emit(enum log_level level, const char *msg, const struct log_field *fields, 
 #endif
 	line_add_time(&l);
 	if (log_format == LOG_FMT_JSON) {
-		line_add(&l, ",\"level\":\"%s\",\"msg\":", level_names[level]);
+		line_add(&l, ",\"severity\":\"%s\",\"msg\":", level_names[level]);
 		line_add_json_string(&l, msg);
 		for (int i = 0; i < nfields; i++) {
 			line_add(&l, ",\"%s\":", fields[i].key);

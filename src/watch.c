@@ -56,6 +56,9 @@ struct watch {
 	struct event *thr_ev[NTHRESHOLDS];
 	bool thr_failed;
 	int oom_fd, events_fd, psi_epfd, psi_fd;
+	int psi_rd_fd;                /* the pressure file, read-only: averages and totals */
+	uint64_t psi_full_usec;       /* its full total at the last sample near the limit */
+	bool about_to_freeze;         /* the latest sample found it so */
 	struct event *oom_ev, *events_ev, *psi_ev;
 	bool psi_polling;             /* no trigger: read the averages on each sample */
 	uint64_t pressure_until_usec; /* poll at poll_min until then */
@@ -500,7 +503,7 @@ static void
 log_rescue(const struct watch *w, enum policy_action a, int sig, const struct action_result *res,
     int sent, int released, uint64_t reserve_bytes)
 {
-	char m[UNITS_BUF], l[UNITS_BUF], sg[UNITS_BUF], rb[UNITS_BUF], msg[320], outcome[160];
+	char m[UNITS_BUF], l[UNITS_BUF], sg[UNITS_BUF], rb[UNITS_BUF], msg[448], outcome[160];
 	struct log_field f[] = {
 		{ "event", "rescue", 0 },
 		{ "level", policy_action_name(a), 0 },
@@ -521,8 +524,10 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
 	else
 		snprintf(outcome, sizeof(outcome), "sent");
 	snprintf(msg, sizeof(msg),
-	    "rescue: the cgroup froze at %s of %s; %s %s to pid %d (%s), then released the %s "
+	    "rescue: the cgroup %s at %s of %s; %s %s to pid %d (%s), then released the %s "
 	    "reserve%s%s",
+	    w->about_to_freeze ? "is about to freeze (full memory stalls within the reserve)"
+	                       : "froze",
 	    units_format_human(w->metric_bytes, m),
 	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
 	    policy_action_name(a), a == POLICY_NONE ? "-" : sg, (int)res->pid, outcome,
@@ -685,7 +690,7 @@ psi_poll(struct watch *w, uint64_t now)
 {
 	struct psi_stats st;
 
-	if (w->psi_polling && psi_pread(w->psi_fd, &st) == 0 && psi_over(&st, &w->cfg->psi))
+	if (w->psi_polling && psi_pread(w->psi_rd_fd, &st) == 0 && psi_over(&st, &w->cfg->psi))
 		pressure(w, now, "psi averages");
 }
 
@@ -710,6 +715,30 @@ kernel_events(struct watch *w, const struct memcg_sample *s)
 	w->oom_kills = kills;
 	w->throttle_events = throttle;
 	return throttled;
+}
+
+/*
+ * About to freeze: usage within the reserve of the limit while the full
+ * stall time of the pressure file grows (every task of the cgroup waiting
+ * on memory). Only a held reserve makes it worth knowing; the pressure
+ * file is read only that close to the limit.
+ */
+static bool
+about_to_freeze(struct watch *w, const struct memcg_sample *s, uint64_t limit_bytes)
+{
+	struct psi_stats st;
+	bool rising;
+
+	if (!w->rescue.held || limit_bytes == 0 || w->psi_rd_fd < 0 ||
+	    s->usage_bytes + w->rescue.bytes < limit_bytes) {
+		w->psi_full_usec = 0;
+		return false;
+	}
+	if (psi_pread(w->psi_rd_fd, &st) < 0 || !st.has_full)
+		return false;
+	rising = w->psi_full_usec != 0 && st.full.total_usec > w->psi_full_usec;
+	w->psi_full_usec = st.full.total_usec;
+	return rising;
 }
 
 /*
@@ -755,6 +784,8 @@ watch_sample(struct watch *w, const char *why)
 	if (w->rescue.raised && limit == w->rescue.limit_bytes + w->rescue.bytes)
 		limit = w->rescue.limit_bytes;
 	frozen = enomem || (s.has_oom_control && s.under_oom);
+	w->about_to_freeze = !frozen && about_to_freeze(w, &s, limit);
+	frozen = frozen || w->about_to_freeze;
 	if (!frozen)
 		levels_update(w, limit);
 	in = (struct policy_input){
@@ -872,6 +903,11 @@ notifications_register(struct watch *w)
 			log_info("cannot watch %s/memory.events with inotify: %s; polling instead",
 			    w->cg.dir, strerror(-w->events_fd));
 	}
+	/* Read on the timer: the averages where a trigger is refused, and the
+	 * full total near the limit (rescue). */
+	w->psi_polling = false;
+	if (w->cg.psi_file[0] != '\0')
+		w->psi_rd_fd = open(w->cg.psi_file, O_RDONLY | O_CLOEXEC);
 	if (!w->cfg->psi.enabled)
 		return;
 	config_psi_format(&w->cfg->psi, t, sizeof(t));
@@ -884,6 +920,7 @@ notifications_register(struct watch *w)
 		log_info("the kernel refused psi trigger \"%s\" on %s: %s; reading the averages on "
 		         "the poll timer instead",
 		    t, w->cg.psi_file, strerror(-r));
+		w->psi_polling = w->psi_rd_fd >= 0;
 		return;
 	}
 	w->psi_ev = watch_fd(w, w->psi_epfd, psi_cb);
@@ -893,7 +930,7 @@ static void
 notifications_close(struct watch *w)
 {
 	struct event **evs[] = { &w->oom_ev, &w->events_ev, &w->psi_ev };
-	int *fds[] = { &w->oom_fd, &w->events_fd, &w->psi_epfd, &w->psi_fd };
+	int *fds[] = { &w->oom_fd, &w->events_fd, &w->psi_epfd, &w->psi_fd, &w->psi_rd_fd };
 
 	thresholds_clear(w);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
@@ -1480,7 +1517,7 @@ watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *o
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
 	w->opts = opts;
-	w->oom_fd = w->events_fd = w->psi_epfd = w->psi_fd = -1;
+	w->oom_fd = w->events_fd = w->psi_epfd = w->psi_fd = w->psi_rd_fd = -1;
 	for (int i = 0; i < NTHRESHOLDS; i++)
 		w->thr_fd[i] = -1;
 	w->mem.usage_fd = -1;
