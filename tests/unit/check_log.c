@@ -231,7 +231,7 @@ START_TEST(test_journal_entries)
 	ck_assert_int_eq(log_init_journal(), 0);
 	log_warn("before %d", 1);
 	ck_assert_ptr_nonnull(
-	    strstr(stderr_text(err), "\"level\":\"warn\",\"msg\":\"before 1\"}\n"));
+	    strstr(stderr_text(err), "\"severity\":\"warn\",\"msg\":\"before 1\"}\n"));
 
 	jfd = journal_bind();
 	ck_assert_int_eq(log_init_journal(), 1);
