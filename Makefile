@@ -57,7 +57,7 @@ UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
 WORKLOADS := $(patsubst tests/workload/%.c,$(BUILD)/workload/%,$(wildcard tests/workload/*.c))
 
-.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker static lint install demo clean bench
+.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench
 
 all: $(BUILD)/oomguard
 
@@ -121,6 +121,12 @@ $(BUILD)/oomguard-static: $(SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
 check-docker: deps
 	bash tests/docker/run.sh
 
+# The sidecar under a real systemd: PID 1 of a container made from a local
+# Debian base, with every capability the host allows (tests/systemd/run.sh).
+check-systemd: deps $(BUILD)/oomguard $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/systemd/run.sh
+
 # The cgroup v2 suite in a QEMU VM booting Debian's kernel (tests/vm/README).
 check-vm: $(BUILD)/oomguard $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
@@ -145,6 +151,7 @@ test: deps
 	$(MAKE) check-integration
 	$(MAKE) check-vm
 	$(MAKE) check-docker
+	$(MAKE) check-systemd
 	$(MAKE) check-asan
 
 demo: deps all $(WORKLOADS)

@@ -120,7 +120,8 @@ usage(FILE *fp)
 	    "      --pid PID         the main target (its cgroup unless --cgroup); probe: the\n"
 	    "                        cgroup of this process\n"
 	    "      --unit NAME       watch a systemd unit's cgroup, its main process the target;\n"
-	    "                        reads " CONFIG_DIR "/NAME.ini when it exists\n"
+	    "                        reads " CONFIG_DIR "/NAME.ini (NAME without .service)\n"
+	    "                        when it exists\n"
 	    "      --json            probe: print JSON\n"
 	    "      --gc-at LEVEL     ask the app to free memory at LEVEL (75%%, 700M, none)\n"
 	    "      --gc-signal SIG   signal for the gc request (default SIGUSR1)\n"
@@ -250,8 +251,8 @@ args_parse(int argc, char **argv, struct args *a)
 	return -1;
 }
 
-/* The file to read: -c, else $OOMGUARD_CONFIG, else with --unit NAME
- * /etc/oomguard/NAME.ini when it exists, else the default file when it
+/* The file to read: -c, else $OOMGUARD_CONFIG, else with --unit
+ * NAME.service /etc/oomguard/NAME.ini when it exists, else the default file when it
  * exists; NULL for none. buf holds a path made here. */
 static const char *
 config_path(const struct args *a, char *buf, size_t len)
@@ -261,7 +262,13 @@ config_path(const struct args *a, char *buf, size_t len)
 	if (path == NULL)
 		path = getenv("OOMGUARD_CONFIG");
 	if (path == NULL && a->unit != NULL) {
-		snprintf(buf, len, "%s/%s.ini", CONFIG_DIR, a->unit);
+		size_t n = strlen(a->unit);
+
+		/* myapp.service reads myapp.ini, as oomguard@myapp.service's
+		 * /etc/oomguard/%i.ini; other unit types keep their suffix. */
+		if (n > 8 && strcmp(a->unit + n - 8, ".service") == 0)
+			n -= 8;
+		snprintf(buf, len, "%s/%.*s.ini", CONFIG_DIR, (int)n, a->unit);
 		if (access(buf, F_OK) == 0)
 			path = buf;
 	}

@@ -1327,6 +1327,9 @@ relocate(struct watch *w)
 	w->have_sample = false;
 	w->levels_set = false;
 	w->thr_failed = false;
+	/* A cgroup made anew starts afresh: no episode carried over from
+	 * the old one, whose usage ended with its processes. */
+	policy_init(&w->policy);
 	w->high_saved[0] = '\0';
 	w->high_done = false;
 	w->high_lifted = false;
