@@ -27,6 +27,7 @@ if ! sd_start_pair; then
 fi
 pid=$(sd_prop "$SD_SVC" MainPID)
 restarts=$(sd_prop "$SD_SVC" NRestarts)
+wd0=$(sd_prop "$SD_GUARD" WatchdogTimestampMonotonic)
 cg=$(sd_prop "$SD_SVC" ControlGroup)
 
 # Watch, and stop early if testsvc dies: no point in waiting then.
@@ -46,6 +47,8 @@ peak=$(sd 10 cat "/sys/fs/cgroup/memory$cg/memory.max_usage_in_bytes" 2>/dev/nul
 state=$(sd_prop "$SD_SVC" ActiveState)
 restarts_now=$(sd_prop "$SD_SVC" NRestarts)
 guard=$(sd_prop "$SD_GUARD" ActiveState)
+wd1=$(sd_prop "$SD_GUARD" WatchdogTimestampMonotonic)
+wdsec=$(sd_prop "$SD_GUARD" WatchdogUSec)
 
 entries=$(sd_guard_entries "$cursor" OOMGUARD_LEVEL,OOMGUARD_ACTION,OOMGUARD_PID,OOMGUARD_OUTCOME,MESSAGE OOMGUARD_LEVEL=gc)
 all=$(grep -c . <<<"$entries")
@@ -62,6 +65,13 @@ if [[ -z $changed && $state == active && $restarts_now == "$restarts" && ${oom_k
 	t_pass "gc: testsvc not OOM-killed in ${secs}s (MainPID $pid, NRestarts $restarts_now, oom_kill 0, peak $((${peak:-0} >> 20)) MiB of 256)"
 else
 	t_fail "gc: no OOM kill" "${changed:-MainPID unchanged}, ActiveState $state, NRestarts $restarts -> $restarts_now, oom_kill ${oom_kill:-?}, peak $((${peak:-0} >> 20)) MiB"
+fi
+
+# WatchdogSec= in the unit: systemd records each WATCHDOG=1.
+if [[ $wdsec != 0 && ${wd1:-0} -gt ${wd0:-0} && $guard == active ]]; then
+	t_pass "watchdog: WATCHDOG=1 received (WatchdogUSec $wdsec; last keep-alive moved by $(((wd1 - wd0) / 1000)) ms)"
+else
+	t_fail "watchdog" "WatchdogUSec $wdsec, WatchdogTimestampMonotonic $wd0 -> $wd1, oomguard $guard"
 fi
 
 sd_save_journal 02_gc "$cursor"
