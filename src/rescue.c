@@ -10,7 +10,8 @@
  *
  * The rule of the rescue path. From the moment a freeze is seen to the
  * release of the reserve (watch.c's sample callback, memcg_read(),
- * policy_eval(), action_signal_target(), rescue_release()), oomguard
+ * respond.c's questions about the main target, policy_eval(), then
+ * respond_rescue(): action_signal_target(), rescue_release()), oomguard
  * allocates no memory, forks nothing, executes nothing and opens no file.
  * Anything that page-faults a new page there would sleep in the same wait
  * as the app, and an allocation inside a system call fails with ENOMEM in

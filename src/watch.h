@@ -2,13 +2,28 @@
  * watch.h: the watchdog: the libevent loop that samples the cgroup,
  * listens for kernel notifications and signals, asks the policy what to
  * do, acts, and supervises the app when oomguard runs it.
+ *
+ * The first part is for main.c. The second is the loop's state, shared by
+ * the modules its callbacks call into (app.c, sidecar.c, respond.c,
+ * knob.c), and the calls they make back into watch.c.
  */
 #ifndef OOMGUARD_WATCH_H
 #define OOMGUARD_WATCH_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
+#include "action.h"
+#include "cgroup.h"
 #include "config.h"
+#include "memcg.h"
+#include "policy.h"
+#include "rescue.h"
+#include "schedule.h"
+#include "supervise.h"
+#include "unit.h"
 
 struct watch_opts {
 	const char *proc_root;
@@ -27,5 +42,138 @@ struct watch_opts {
  * 0 when a watched cgroup was removed, or 1 when start-up failed (the
  * reason logged). */
 int watch_run(const struct config *cfg, const struct watch_opts *opts);
+
+/* ---- the loop's state, for the modules it calls into ---- */
+
+/* The levels that get a v1 threshold notification: gc, restart, kill. */
+#define WATCH_THRESHOLDS 3
+/* The signals the loop listens to: those forwarded to the app, and SIGCHLD. */
+#define WATCH_SIGNALS_MAX (SUPERVISE_SIGNALS_MAX + 1)
+
+struct event;
+struct event_base;
+
+/* One per process, made by watch_run() and passed as the argument of
+ * every libevent callback. */
+struct watch {
+	const struct config *cfg;
+	const struct watch_opts *opts;
+	struct event_base *base;
+	struct event *poll_ev;
+	struct event *restart_ev;
+	struct event *grace_ev;
+	struct event *sig_ev[WATCH_SIGNALS_MAX];
+	int nsig;
+
+	/* the cgroup and its notifications */
+	struct cgroup cg;
+	struct memcg mem;
+	struct action_ctx actx;
+	int thr_fd[WATCH_THRESHOLDS];
+	uint64_t thr_bytes[WATCH_THRESHOLDS];
+	struct event *thr_ev[WATCH_THRESHOLDS];
+	bool thr_failed;
+	int oom_fd, events_fd, psi_epfd, psi_fd;
+	int psi_rd_fd;          /* the pressure file, read-only: averages and totals */
+	uint64_t psi_full_usec; /* its full total at the last sample near the limit */
+	bool about_to_freeze;   /* the latest sample found it so */
+	struct event *oom_ev, *events_ev, *psi_ev;
+	bool psi_polling;             /* no trigger: read the averages on each sample */
+	uint64_t pressure_until_usec; /* poll at poll_min until then */
+	bool watching;                /* false once the cgroup is gone */
+
+	/* the latest sample and the levels for its limit */
+	struct memcg_sample sample;
+	bool have_sample;
+	uint64_t metric_bytes;
+	uint64_t limit_bytes;
+	bool levels_set;
+	struct policy_levels levels;
+	struct policy_timing timing;
+	struct policy_state policy;
+	struct schedule_params sched;
+	int read_errno;           /* last read error logged, to log a run of them once */
+	uint64_t oom_kills;       /* the oom_kill counter last seen */
+	uint64_t throttle_events; /* v2 memory.events high + max last seen */
+
+	/* [watch] high: memory.high as it was before oomguard set it */
+	char high_saved[32];
+	bool high_done;   /* set, or given up on (logged once) */
+	bool high_lifted; /* put back while the app stops */
+
+	/* the app, when oomguard runs it */
+	bool have_child;
+	struct supervise_child child;
+	uint64_t generation;
+	bool by_watchdog; /* oomguard sent the current child restart or kill */
+	const char *watchdog_why;
+	bool shutting_down;
+	uint64_t restart_delay_usec;
+	int exit_code;
+	bool take_terminal;
+	bool handler_warned; /* this child's lack of a gc handler was logged */
+	bool throttled;      /* the latest sample saw the kernel throttling */
+	uint64_t reclaim_last_usec;
+	bool reclaim_off; /* memory.reclaim refused for good (logged once) */
+
+	/* the main target held open (the child, or --pid), and the reserve:
+	 * the rescue path's tools (rescue.c) */
+	struct action_target target;
+	struct event *target_ev; /* --pid: its pidfd turns readable when it ends */
+	struct rescue rescue;
+	bool rescue_ok;               /* rescue_open() succeeded */
+	bool reserve_taken;           /* held once: later takes say "again" */
+	uint64_t target_started_usec; /* --pid or the unit's main process: when taken */
+
+	/* systemd: the unit followed, reloads, the manager's notifications */
+	struct unit_bus *bus;
+	struct unit_info unit; /* as last seen */
+	bool unit_failing;     /* a failure to ask or to locate was logged */
+	struct event *tick_ev; /* every second: the unit, the status line */
+	struct event *wd_ev;   /* WATCHDOG=1 */
+	uint64_t wd_usec;
+	struct config *cfg_owned; /* a configuration read by a reload */
+	bool ready_sent;
+};
+
+/* CLOCK_MONOTONIC now: return it in microseconds. */
+uint64_t watch_now_usec(void);
+
+/* Return usec as a struct timeval, for event_add(). */
+struct timeval watch_timeval(uint64_t usec);
+
+/*
+ * Take one sample (why names the wake-up, for the debug log) and do what
+ * follows from it: levels, the policy's action, the reserve, reclaim, the
+ * next poll. Returns nothing: a failure is logged and degrades. When the
+ * cgroup is frozen this is the start of the rescue path (rescue.c).
+ */
+void watch_sample(struct watch *w, const char *why);
+
+/* Log the kernel's OOM kills counted in s since the last sample and keep
+ * its counters. Return whether the v2 high or max counter rose (the
+ * kernel is throttling or reclaiming at a limit); false on the first
+ * sample. */
+bool watch_kernel_events(struct watch *w, const struct memcg_sample *s);
+
+/* Register the kernel's notifications on the watched cgroup (v1 OOM
+ * eventfd, v2 memory.events inotify, PSI trigger) and open its pressure
+ * file. Returns nothing: each refusal is logged once with what replaces
+ * it. */
+void watch_notifications_register(struct watch *w);
+
+/* Close every notification and the v1 thresholds. Safe to call twice. */
+void watch_notifications_close(struct watch *w);
+
+/* Stop watching the cgroup (why says what happened, for the log): with
+ * --unit wait for it to run again, without an app end the loop (exit code
+ * 0), with one keep supervising it unwatched. Returns nothing. */
+void watch_unwatch(struct watch *w, const char *why);
+
+/* Locate the cgroup anew and watch it from a fresh start (a new sample,
+ * levels, notifications, policy episode, reserve): the old descriptors
+ * belong to a cgroup that may be gone. Return 0, or -errno (logged) with
+ * nothing watched. */
+int watch_relocate(struct watch *w);
 
 #endif

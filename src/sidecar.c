@@ -1,0 +1,232 @@
+/*
+ * sidecar.c: oomguard beside its app rather than running it, and
+ * oomguard under systemd: the unit followed over D-Bus (--unit: its
+ * cgroup and main process, run after run), the manager told how the
+ * watch goes (READY, the status line every second, WATCHDOG=1), and
+ * SIGHUP in a watch without an app, which reloads the configuration. The
+ * bus is unit.c's and the notifications service.c's; this file wires them
+ * to the loop's state.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "knob.h"
+#include "log.h"
+#include "policy.h"
+#include "respond.h"
+#include "schedule.h"
+#include "service.h"
+#include "sidecar.h"
+#include "unit.h"
+#include "units.h"
+#include "watch.h"
+
+/* The cgroup to watch, with --unit: asked of systemd, which must know the
+ * unit; its cgroup is then followed from the loop. */
+int
+sidecar_open(struct watch *w)
+{
+	struct unit_info u;
+	int r;
+
+	r = unit_bus_open(&w->bus);
+	if (r < 0) {
+		log_error("cannot connect to systemd's bus: %s", strerror(-r));
+		return r;
+	}
+	r = unit_query(w->bus, w->opts->unit, &u);
+	if (r < 0)
+		log_error("cannot ask systemd about %s: %s", w->opts->unit,
+		    r == -ENOENT ? "no such unit" : strerror(-r));
+	return r;
+}
+
+void
+sidecar_ready(struct watch *w)
+{
+	if (w->ready_sent)
+		return;
+	service_ready();
+	w->ready_sent = true;
+}
+
+/* Ask systemd about the unit and follow it: a new run (invocation ID), a
+ * new main process or a new cgroup is watched at once; a unit without a
+ * cgroup (stopped) is waited for. Failures are logged once per run of
+ * them: oomguard asks again every second. */
+void
+sidecar_unit_follow(struct watch *w)
+{
+	struct unit_info u;
+	bool new_run, new_pid, new_cg;
+	int r = unit_query(w->bus, w->opts->unit, &u);
+
+	if (r < 0) {
+		if (!w->unit_failing)
+			log_warn("cannot ask systemd about %s: %s; asking again every second",
+			    w->opts->unit, strerror(-r));
+		w->unit_failing = true;
+		return;
+	}
+	new_run = strcmp(u.invocation_id, w->unit.invocation_id) != 0;
+	new_pid = u.main_pid != w->unit.main_pid;
+	new_cg = strcmp(u.control_group, w->unit.control_group) != 0;
+	if (!new_run && !new_pid && !new_cg && (w->watching || u.control_group[0] == '\0') &&
+	    !w->unit_failing)
+		return;
+	w->unit = u;
+	if (new_run || new_pid || new_cg)
+		log_info("unit %s: %s, main pid %d, cgroup %s", w->opts->unit, u.active_state,
+		    (int)u.main_pid, u.control_group[0] != '\0' ? u.control_group : "none");
+	w->unit_failing = false;
+	if (u.control_group[0] == '\0') {
+		respond_target_detach(w);
+		if (w->watching)
+			watch_unwatch(w, "the unit has no cgroup");
+		return;
+	}
+	if ((!w->watching || new_run || new_cg || new_pid) && watch_relocate(w) < 0) {
+		w->unit_failing = true;
+		return;
+	}
+	if ((new_run || new_pid || w->target.pidfd < 0) && u.main_pid > 0)
+		(void)respond_target_attach(w, u.main_pid);
+	else if (u.main_pid == 0)
+		respond_target_detach(w);
+	watch_sample(w, "unit");
+	sidecar_ready(w);
+}
+
+/* The status line systemctl status shows: the metric against the limit
+ * and the highest level reached. */
+static void
+status_update(struct watch *w)
+{
+	char text[SERVICE_STATUS_MAX], m[UNITS_BUF], l[UNITS_BUF];
+	const struct policy_levels *lv = &w->levels;
+	const char *level = "none";
+
+	if (!w->watching || !w->have_sample) {
+		snprintf(text, sizeof(text), "waiting for %s",
+		    w->opts->unit != NULL ? w->opts->unit : "the cgroup");
+		service_status(text);
+		return;
+	}
+	if (w->metric_bytes >= lv->kill_bytes)
+		level = "kill";
+	else if (w->metric_bytes >= lv->restart_bytes)
+		level = "restart";
+	else if (w->metric_bytes >= lv->gc_bytes)
+		level = "gc";
+	snprintf(text, sizeof(text), "%s %s of %s (%" PRIu64 "%%), level %s",
+	    config_metric_name(w->cfg->metric), units_format_human(w->metric_bytes, m),
+	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
+	    w->limit_bytes ? w->metric_bytes * 100 / w->limit_bytes : 0, level);
+	service_status(text);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->opts->unit != NULL)
+		sidecar_unit_follow(w);
+	status_update(w);
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	service_watchdog();
+}
+
+/* The manager's timers: the status line every second (and the unit's
+ * state with --unit), WATCHDOG=1 at half of WatchdogSec=. */
+void
+sidecar_timers(struct watch *w)
+{
+	struct timeval sec = { 1, 0 };
+
+	w->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
+	if (w->tick_ev != NULL)
+		event_add(w->tick_ev, &sec);
+	w->wd_usec = service_watchdog_usec();
+	if (w->wd_usec == 0)
+		return;
+	struct timeval half = watch_timeval(w->wd_usec / 2);
+
+	w->wd_ev = event_new(w->base, -1, EV_PERSIST, watchdog_cb, w);
+	if (w->wd_ev != NULL)
+		event_add(w->wd_ev, &half);
+	service_watchdog();
+}
+
+/* A reloaded configuration takes over: timings, levels (logged again and
+ * registered anew), notifications, memory.high, the reserve, logging.
+ * The episode and what was sent to the target stay. */
+static void
+config_apply(struct watch *w, const struct config *next)
+{
+	const struct config *old = w->cfg;
+
+	if (strcmp(old->cgroup, next->cgroup) != 0)
+		log_warn("[watch] cgroup is now %s: that takes effect when oomguard restarts",
+		    next->cgroup);
+	if (w->watching && memcmp(&old->watch_high, &next->watch_high, sizeof(next->watch_high))) {
+		knob_high_restore(w);
+		w->high_saved[0] = '\0';
+		w->high_done = false;
+	}
+	w->cfg = next;
+	log_init(next->log_level, next->log_format);
+	log_init_journal();
+	w->timing = (struct policy_timing){ next->gc_cooldown_usec, next->restart_grace_usec,
+		next->restart_startup_usec };
+	w->sched = (struct schedule_params){ next->poll_min_usec, next->poll_max_usec,
+		next->max_growth_bytes };
+	w->levels_set = false;
+	w->reclaim_off = false;
+	if (!w->watching)
+		return;
+	watch_notifications_close(w);
+	watch_notifications_register(w);
+	if (old->reserve_mode != next->reserve_mode ||
+	    memcmp(&old->reserve_size, &next->reserve_size, sizeof(next->reserve_size)))
+		respond_reserve_open(w);
+}
+
+/* SIGHUP: read the configuration again into a new one and swap it in only
+ * when it is valid; otherwise say why and keep the old one. */
+void
+sidecar_reload(struct watch *w)
+{
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+	struct config *next = malloc(sizeof(*next));
+
+	service_reloading();
+	if (next == NULL || w->opts->reload(next, err, sizeof(err)) < 0) {
+		log_error("cannot reload the configuration: %s; keeping the old one",
+		    next != NULL ? err : strerror(ENOMEM));
+		free(next);
+		service_ready();
+		return;
+	}
+	config_apply(w, next);
+	free(w->cfg_owned);
+	w->cfg_owned = next;
+	log_info("configuration reloaded%s%s", next->path[0] != '\0' ? " from " : "", next->path);
+	watch_sample(w, "reload");
+	service_ready();
+}
