@@ -43,8 +43,8 @@ app_spawn(struct watch *w)
 	w->have_child = true;
 	r = action_target_open(w->opts->proc_root, w->child.pid, w->child.pidfd, &w->target);
 	if (r < 0)
-		log_warn("cannot hold /proc/%d open: %s; its checks will open files as they go",
-		    (int)w->child.pid, strerror(-r));
+		log_warn("cannot hold %s/%d open: %s; its checks will open files as they go",
+		    w->opts->proc_root, (int)w->child.pid, strerror(-r));
 	w->by_watchdog = false;
 	w->watchdog_why = NULL;
 	w->handler_warned = false;

@@ -169,7 +169,7 @@ send_to_targets(struct watch *w, int sig, bool need_handler, struct action_resul
 		else if (w->opts->pid > 0 || w->opts->unit != NULL)
 			return -ESRCH;
 		else
-			return action_signal_cgroup(&w->actx, 0, sig, need_handler, ret);
+			r = action_signal_cgroup(&w->actx, 0, sig, need_handler, &res);
 		break;
 	case TARGET_GROUP:
 		if (!w->have_child)
@@ -218,7 +218,7 @@ respond_act(struct watch *w, enum policy_action a)
 {
 	int sig = action_signal_for(w, a);
 	bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
-	struct action_result res = { 0, 0, 0, w->have_child ? w->child.pid : 0 };
+	struct action_result res = { 0, 0, 0, w->have_child ? w->child.pid : w->target.pid };
 	char outcome[160];
 	int r;
 
@@ -268,6 +268,7 @@ void
 respond_reserve_open(struct watch *w)
 {
 	enum reserve_mode mode = w->cfg->reserve_mode;
+	bool inside;
 	int r;
 
 	rescue_close(&w->rescue);
@@ -276,15 +277,16 @@ respond_reserve_open(struct watch *w)
 		log_info("reserve: none; a frozen cgroup gets SIGKILL");
 		return;
 	}
+	inside = self_inside(w);
 	if (mode == RESERVE_AUTO)
-		mode = self_inside(w) ? RESERVE_MEMORY : RESERVE_LIMIT;
+		mode = inside ? RESERVE_MEMORY : RESERVE_LIMIT;
 	r = rescue_open(&w->rescue, mode, w->cg.dir, w->cg.version);
 	w->rescue_ok = r == 0;
 	if (r < 0)
 		log_info("reserve: cannot open the limit of %s for writing: %s; a frozen cgroup "
 		         "gets SIGKILL",
 		    w->cg.dir, strerror(-r));
-	else if (mode == RESERVE_MEMORY && !self_inside(w))
+	else if (mode == RESERVE_MEMORY && !inside)
 		log_warn("reserve: oomguard is not in %s, so a reserve it holds cannot wake it; "
 		         "[reserve] mode = limit can",
 		    w->cg.dir);
@@ -321,10 +323,14 @@ respond_reserve_sync(struct watch *w)
 		return;
 	r = rescue_take(&w->rescue, want, w->limit_bytes);
 	if (r < 0) {
-		log_warn("cannot hold a reserve of %s: %s; a frozen cgroup gets SIGKILL",
-		    units_format_human(want, h), strerror(-r));
+		if (!w->reserve_failing)
+			log_warn("cannot hold a reserve of %s: %s; a frozen cgroup gets SIGKILL "
+			         "until it can",
+			    units_format_human(want, h), strerror(-r));
+		w->reserve_failing = true;
 		return;
 	}
+	w->reserve_failing = false;
 	log_info("reserve: holding %s%s%s", units_format_human(want, h),
 	    w->rescue.mode == RESERVE_LIMIT ? " (the limit is raised by it for a rescue)"
 	        : w->rescue.locked          ? " (locked)"
@@ -367,7 +373,6 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
 	    policy_action_name(a), a == POLICY_NONE ? "-" : sg, (int)res->pid, outcome,
 	    units_format_human(reserve_bytes, rb), released < 0 ? ": " : "",
 	    released < 0 ? strerror(-released) : "");
-	f[4].str = a == POLICY_NONE ? "none" : sg;
 	log_fields(LOG_LVL_WARN, msg, f, sizeof(f) / sizeof(f[0]));
 }
 

@@ -113,7 +113,8 @@ thresholds_register(struct watch *w)
 		w->thr_fd[i] = fd;
 		w->thr_bytes[i] = want[i];
 		w->thr_ev[i] = event_new(w->base, fd, EV_READ | EV_PERSIST, threshold_cb, w);
-		event_add(w->thr_ev[i], NULL);
+		if (w->thr_ev[i] != NULL)
+			event_add(w->thr_ev[i], NULL);
 	}
 }
 
@@ -549,14 +550,19 @@ locate(struct watch *w)
 		r = cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, w->opts->pid, &w->cg);
 	else
 		r = cgroup_find_path(w->opts->proc_root, w->opts->fs_root, cgroup, &w->cg);
+	/* Following a unit, a failure repeats every second until it clears:
+	 * the sidecar logs the first of a run (unit_failing). */
 	if (r < 0) {
-		log_error("cannot locate the memory cgroup %s: %s",
-		    w->opts->unit != NULL ? w->unit.control_group : cgroup, strerror(-r));
+		if (!w->unit_failing)
+			log_error("cannot locate the memory cgroup %s: %s",
+			    w->opts->unit != NULL ? w->unit.control_group : cgroup, strerror(-r));
 		return r;
 	}
 	r = memcg_open(&w->mem, w->cg.dir, w->cg.version, memcg_host_ram(w->opts->proc_root));
 	if (r < 0) {
-		log_error("cannot open the memory files of %s: %s", w->cg.dir, strerror(-r));
+		if (!w->unit_failing)
+			log_error(
+			    "cannot open the memory files of %s: %s", w->cg.dir, strerror(-r));
 		return r;
 	}
 	w->actx = (struct action_ctx){ w->opts->proc_root, w->cg.dir, w->cg.path, w->cg.version };
@@ -588,6 +594,9 @@ watch_relocate(struct watch *w)
 	/* A cgroup made anew starts afresh: no episode carried over from
 	 * the old one, whose usage ended with its processes. */
 	policy_init(&w->policy);
+	w->reserve_taken = false;
+	w->psi_full_usec = 0;
+	w->read_errno = 0;
 	w->high_saved[0] = '\0';
 	w->high_done = false;
 	w->high_lifted = false;
@@ -687,6 +696,11 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 	}
 	w.poll_ev = evtimer_new(w.base, poll_cb, &w);
 	app_timers(&w);
+	if (w.poll_ev == NULL || w.restart_ev == NULL || w.grace_ev == NULL) {
+		log_error("cannot create the event loop's timers");
+		watch_free(&w);
+		return 1;
+	}
 	if (signals_register(&w) < 0 || watch_open(&w) < 0) {
 		watch_free(&w);
 		return 1;
@@ -713,7 +727,8 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 		sidecar_ready(&w);
 	}
 	event_base_dispatch(w.base);
-	service_stopping();
+	if (!w.shutting_down)
+		service_stopping();
 	r = w.exit_code;
 	knob_high_restore(&w);
 	if (w.have_child) {

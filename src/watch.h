@@ -123,6 +123,7 @@ struct watch {
 	struct rescue rescue;
 	bool rescue_ok;               /* rescue_open() succeeded */
 	bool reserve_taken;           /* held once: later takes say "again" */
+	bool reserve_failing;         /* a failure to take it was logged */
 	uint64_t target_started_usec; /* --pid or the unit's main process: when taken */
 
 	/* systemd: the unit followed, reloads, the manager's notifications */
