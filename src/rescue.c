@@ -131,6 +131,20 @@ reserve_unmap_region(struct rescue *r)
 	r->mapped_bytes = 0;
 }
 
+/* Lock as much of the reserve as RLIMIT_MEMLOCK allows, halving until a
+ * lock takes. Return the bytes locked (all of them when they were locked
+ * already by MCL_FUTURE). */
+static size_t
+lock_what_fits(void *addr, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t n = bytes; n >= page; n = n / 2 / page * page)
+		if (mlock(addr, n) == 0)
+			return n;
+	return 0;
+}
+
 int
 rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 {
@@ -150,9 +164,19 @@ rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 	if (r->region != NULL && r->region_bytes != bytes + 2 * (size_t)sysconf(_SC_PAGESIZE))
 		reserve_unmap_region(r);
 	ret = reserve_map(r, bytes);
+	/* Under mlockall(MCL_FUTURE) a mapping beyond RLIMIT_MEMLOCK fails
+	 * with EAGAIN (8 MiB in Docker without CAP_IPC_LOCK): map it with
+	 * MCL_FUTURE off (mlockall(MCL_CURRENT) keeps what is locked), then
+	 * turn MCL_FUTURE back on for what comes (MCL_FUTURE alone leaves the
+	 * current mappings as they are). */
+	if (ret == -EAGAIN && mlockall(MCL_CURRENT) == 0) {
+		ret = reserve_map(r, bytes);
+		(void)mlockall(MCL_FUTURE);
+	}
 	if (ret < 0)
 		return ret;
-	r->locked = mlock(r->addr, bytes) == 0;
+	r->locked_bytes = lock_what_fits(r->addr, bytes);
+	r->locked = r->locked_bytes == bytes;
 	r->held = true;
 	return 0;
 }
@@ -185,6 +209,7 @@ rescue_release(struct rescue *r)
 		ret = -errno;
 	r->addr = NULL;
 	r->mapped_bytes = 0;
+	r->locked_bytes = 0;
 	r->locked = false;
 	return ret;
 }

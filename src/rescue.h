@@ -27,7 +27,8 @@ struct rescue {
 	size_t region_bytes;
 	void *addr;
 	size_t mapped_bytes;
-	bool locked;
+	size_t locked_bytes; /* locked, from its start: what RLIMIT_MEMLOCK allowed */
+	bool locked;         /* all of it */
 	/* limit: the limit file, open for writing, and the limit to restore */
 	int limit_fd;
 	uint64_t limit_bytes;

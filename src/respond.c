@@ -299,7 +299,7 @@ void
 respond_reserve_sync(struct watch *w)
 {
 	uint64_t want = rescue_size(&w->cfg->reserve_size, w->limit_bytes);
-	char h[UNITS_BUF], l[UNITS_BUF];
+	char h[UNITS_BUF], l[UNITS_BUF], how[64];
 	int r;
 
 	if (!w->rescue_ok || w->policy.in_episode || w->cfg->dry_run)
@@ -331,10 +331,14 @@ respond_reserve_sync(struct watch *w)
 		return;
 	}
 	w->reserve_failing = false;
-	log_info("reserve: holding %s%s%s", units_format_human(want, h),
-	    w->rescue.mode == RESERVE_LIMIT ? " (the limit is raised by it for a rescue)"
-	        : w->rescue.locked          ? " (locked)"
-	                                    : " (not locked)",
+	if (w->rescue.mode == RESERVE_LIMIT)
+		snprintf(how, sizeof(how), " (the limit is raised by it for a rescue)");
+	else if (w->rescue.locked)
+		snprintf(how, sizeof(how), " (locked)");
+	else
+		snprintf(how, sizeof(how), " (%s of it locked: RLIMIT_MEMLOCK)",
+		    units_format_human(w->rescue.locked_bytes, l));
+	log_info("reserve: holding %s%s%s", units_format_human(want, h), how,
 	    w->reserve_taken ? " again" : "");
 	w->reserve_taken = true;
 }

@@ -159,6 +159,9 @@ sidecar_timers(struct watch *w)
 {
 	struct timeval sec = { 1, 0 };
 
+	/* Nothing to follow and nobody to tell: no timer at all. */
+	if (w->opts->unit == NULL && getenv("NOTIFY_SOCKET") == NULL)
+		return;
 	w->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
 	if (w->tick_ev != NULL)
 		event_add(w->tick_ev, &sec);

@@ -682,6 +682,23 @@ watch_open(struct watch *w)
 	return r;
 }
 
+/* The event loop, with timers to the microsecond: epoll_wait() counts in
+ * milliseconds and would round a 2 ms poll up to 3 (libevent's precise
+ * timer is a timerfd). */
+static struct event_base *
+watch_base_new(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int
 watch_run(const struct config *cfg, const struct watch_opts *opts)
 {
@@ -689,7 +706,7 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 	int r;
 
 	watch_init(&w, cfg, opts);
-	w.base = event_base_new();
+	w.base = watch_base_new();
 	if (w.base == NULL) {
 		log_error("cannot create the event loop");
 		return 1;
