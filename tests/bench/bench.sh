@@ -15,13 +15,34 @@
 # while its usage is far below every level (idle) and 1 MiB below the gc
 # level (near), with CPU time from /proc/PID/schedstat and memory from
 # /proc/PID/status.
+#
+# Rescue: BENCH_RESCUES (default 50) freezes, each in a fresh 256 MiB cgroup
+# with the OOM killer disabled, oomguard as the entrypoint of burst (which
+# fills the cgroup as fast as it can and handles SIGTERM by exiting 42) with the default configuration except [kill] at = none and
+# [supervise] restart = never, so that the rescue is what ends the freeze
+# and oomguard exits with the app's code. The memory pressure files are
+# hidden from oomguard (/dev/null in a private mount namespace), so that it
+# rescues frozen cgroups only, not a moment before. oomwait, outside the
+# cgroup with a real-time priority, notes the freeze through the v1 OOM
+# eventfd; burst notes its last page write before the handler. Printed: the
+# time from the freeze to the app's SIGTERM handler, and how each run ended:
+# gracefully (the handler ran and the app's own 42 came back), by SIGKILL,
+# otherwise, or hung (killed after 20 s).
+#
+# BENCH_ONLY (a list of latency, cost, rescue; all by default) picks the
+# sections, e.g. BENCH_ONLY=rescue.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cgroup.sh"
-trap cg_cleanup_all EXIT
+source "$here/../lib/testlib.sh"
+tmp=$(mktemp -d)
+trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
 : "${OOMGUARD:?}" "${WORKLOAD_DIR:?}"
 crossings=${BENCH_CROSSINGS:-50}
 secs=${BENCH_SECS:-60}
+rescues=${BENCH_RESCUES:-50}
+only=" ${BENCH_ONLY:-latency cost rescue} "
+only=${only//,/ }
 MiB=$((1 << 20))
 level=$((256 * MiB))
 
@@ -86,16 +107,96 @@ cost() { # NAME HOLD_MIB
 	cg_destroy "$dir"
 }
 
+# The variables above tune the latency runs; a rescue runs with oomguard's
+# defaults.
+rescue_env=(env -u OOMGUARD_WATCH_METRIC -u OOMGUARD_GC_COOLDOWN -u OOMGUARD_GC_REARM_BELOW
+	-u OOMGUARD_GC_REQUIRE_HANDLER OOMGUARD_SUPERVISE_RESTART=never)
+rt=()
+chrt -f 10 true 2>/dev/null && rt=(chrt -f 10)
+PSI_FILES=$("$OOMGUARD" probe 2>/dev/null | awk '/^psi file:/ { print $3 }')
+[[ -e /proc/pressure/memory ]] && PSI_FILES+=" /proc/pressure/memory"
+export PSI_FILES
+
+# rescue_once I: one freeze and its rescue. Appends the rescue time (usec,
+# from oomwait's freeze) to $tmp/oom, from the last write to $tmp/touch
+# ("timeout" when the handler never ran), how it ended to $tmp/ends, and the
+# time from the app's start to the freeze (ms) to $tmp/freeze.
+rescue_once() {
+	local dir rc wpid oom start handler touch end
+	dir=$(cg_create "og-bench-rescue-$1-$$" $((256 * MiB)) oom_disable) || exit 1
+	"${rt[@]}" "$WORKLOAD_DIR/oomwait" "$dir" >"$tmp/oomwait" 2>&1 &
+	wpid=$!
+	until grep -q '^ready' "$tmp/oomwait"; do
+		kill -0 "$wpid" 2>/dev/null || { cat "$tmp/oomwait" >&2; exit 1; }
+		sleep 0.01
+	done
+	t_timeout 20 unshare -m sh -c 'for f in $PSI_FILES; do mount --bind /dev/null "$f" || exit 125; done
+		echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "${rescue_env[@]}" \
+		"$OOMGUARD" --kill-at none --log-level warn -- "$WORKLOAD_DIR/burst" --term exit:42 \
+		>"$tmp/app" 2>"$tmp/log"
+	rc=$?
+	cg_destroy "$dir"
+	wait "$wpid" 2>/dev/null
+	oom=$(awk '$1 == "oom" { print $2; exit }' "$tmp/oomwait")
+	read -r _ start _ < <(grep -m1 '^start ' "$tmp/app")
+	read -r _ _ handler _ _ _ _ touch < <(grep -m1 '^handler SIGTERM ' "$tmp/app")
+	if [[ -z ${handler:-} ]]; then
+		echo timeout | tee -a "$tmp/oom" >>"$tmp/touch"
+	elif [[ -z $oom ]]; then
+		echo "no freeze" | tee -a "$tmp/oom" >>"$tmp/touch"
+	else
+		echo $((handler - oom)) >>"$tmp/oom"
+		echo $((handler - touch)) >>"$tmp/touch"
+	fi
+	[[ -n $oom && -n ${start:-} ]] && echo $(((oom - start) / 1000)) >>"$tmp/freeze"
+	case $rc in
+	42) end=$([[ -n ${handler:-} ]] && echo graceful || echo other) ;;
+	137) end=sigkill ;;
+	124) end=hung ;;
+	*) end=other ;;
+	esac
+	[[ $end == graceful ]] || echo "rescue run $1: exit $rc: $(tail -3 "$tmp/log" | tr '\n' ' ')" >&2
+	echo "$end" >>"$tmp/ends"
+}
+
+rescue() {
+	local i n
+	: >"$tmp/oom" && : >"$tmp/touch" && : >"$tmp/ends" && : >"$tmp/freeze"
+	for ((i = 1; i <= rescues; i++)); do
+		rescue_once "$i"
+	done
+	printf '%-20s  %8s %8s %8s %6s %6s\n' from p50 p99 max n timeout
+	printf '%-20s  %s\n' "the freeze (oomwait)" "$(stats "$tmp/oom")"
+	printf '%-20s  %s\n' "the last write" "$(stats "$tmp/touch")"
+	n=$(wc -l <"$tmp/ends")
+	awk -v n="$n" '{ c[$1]++ } END {
+		printf "ended: graceful %d/%d (%.0f%%), SIGKILL %d, other %d, hung %d\n",
+			c["graceful"], n, 100 * c["graceful"] / n, c["sigkill"], c["other"], c["hung"] }' "$tmp/ends"
+	sort -n "$tmp/freeze" | awk -v nf="$(grep -c 'no freeze' "$tmp/oom")" '{ v[NR] = $1 } END {
+		if (NR) printf "start -> freeze: p50 %d ms, max %d ms (%d freezes", v[int((NR - 1) / 2) + 1], v[NR], NR
+		printf "%s%d runs without a freeze)\n", NR ? "; " : "(", nf }'
+}
+
 echo "oomguard benchmark, $(date -u +%Y-%m-%dT%H:%MZ), kernel $(uname -r), $(nproc) cores"
-echo "gc level 256 MiB (limit 512 MiB), poll_min 2ms, max_growth 1GiB, $crossings crossings each"
-echo
-echo "reaction latency, usage crossing the level -> the app's SIGUSR1 handler running (usec)"
-printf '%-8s %12s  %8s %8s %8s %6s %6s\n' path rate p50 p99 max n timeout
-for rate in 50 150 300; do
-	latency event "$rate"
-	latency polling "$rate"
-done
-echo
-echo "oomguard's own cost over ${secs}s"
-cost idle 16
-cost near 254
+if [[ $only == *" latency "* ]]; then
+	echo "gc level 256 MiB (limit 512 MiB), poll_min 2ms, max_growth 1GiB, $crossings crossings each"
+	echo
+	echo "reaction latency, usage crossing the level -> the app's SIGUSR1 handler running (usec)"
+	printf '%-8s %12s  %8s %8s %8s %6s %6s\n' path rate p50 p99 max n timeout
+	for rate in 50 150 300; do
+		latency event "$rate"
+		latency polling "$rate"
+	done
+fi
+if [[ $only == *" cost "* ]]; then
+	echo
+	echo "oomguard's own cost over ${secs}s"
+	cost idle 16
+	cost near 254
+fi
+if [[ $only == *" rescue "* ]]; then
+	echo
+	echo "rescue of a frozen cgroup (256 MiB, OOM killer off), $rescues freezes:"
+	echo "time to the app's SIGTERM handler (usec)"
+	rescue
+fi
