@@ -287,6 +287,9 @@ cgroup_find_pid(const char *proc_root, const char *fs_root, pid_t pid, struct cg
 	if (r < 0)
 		return r;
 	locate_psi(proc_root, udir, &cg);
+	/* The unified tree's root: its pressure is the whole system's. */
+	if (udir != NULL && strcmp(mb.v2, "/") == 0)
+		cg.psi_system = true;
 	*ret = cg;
 	return 0;
 }

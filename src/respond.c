@@ -292,8 +292,8 @@ respond_reserve_open(struct watch *w)
 		    w->cg.dir);
 }
 
-/* Hold the reserve for the current limit: at start, and again once the
- * episode a rescue began is over; a limit raised for a rescue is put
+/* Hold the reserve for the current limit: at start (before the app), and
+ * again once the episode a rescue began is over; a limit raised for a rescue is put
  * back then. Not on the rescue path: this maps, writes and logs. */
 void
 respond_reserve_sync(struct watch *w)
@@ -302,7 +302,9 @@ respond_reserve_sync(struct watch *w)
 	char h[UNITS_BUF], l[UNITS_BUF], how[64];
 	int r;
 
-	if (!w->rescue_ok || w->policy.in_episode || w->cfg->dry_run)
+	/* The first take does not wait: a cgroup already over a level at
+	 * start is the one most likely to freeze. */
+	if (!w->rescue_ok || (w->policy.in_episode && w->reserve_taken) || w->cfg->dry_run)
 		return;
 	if (w->rescue.raised) {
 		r = rescue_restore(&w->rescue);

@@ -249,7 +249,9 @@ about_to_freeze(struct watch *w, const struct memcg_sample *s, uint64_t limit_by
 	struct psi_stats st;
 	bool rising;
 
-	if (!w->rescue.held || limit_bytes == 0 || w->psi_rd_fd < 0 ||
+	/* The whole system's pressure (a hybrid host whose unified tree has
+	 * oomguard at its root, a container) says nothing of this cgroup. */
+	if (!w->rescue.held || limit_bytes == 0 || w->psi_rd_fd < 0 || w->cg.psi_system ||
 	    s->usage_bytes + w->rescue.bytes < limit_bytes) {
 		w->psi_full_usec = 0;
 		return false;
@@ -722,6 +724,15 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 		watch_free(&w);
 		return 1;
 	}
+	if (w.watching) {
+		watch_notifications_register(&w);
+		respond_reserve_open(&w);
+	}
+	lock_self();
+	/* The first sample takes the reserve, before the app starts: an app
+	 * that fills its cgroup at once must find it held. */
+	if (w.watching)
+		watch_sample(&w, "start");
 	if (opts->app_argv != NULL) {
 		if (app_start(&w) < 0) {
 			watch_free(&w);
@@ -731,18 +742,11 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 		watch_free(&w);
 		return 1;
 	}
-	if (w.watching) {
-		watch_notifications_register(&w);
-		respond_reserve_open(&w);
-	}
-	lock_self();
 	sidecar_timers(&w);
-	if (opts->unit != NULL) {
+	if (opts->unit != NULL)
 		sidecar_unit_follow(&w);
-	} else {
-		watch_sample(&w, "start");
+	else
 		sidecar_ready(&w);
-	}
 	event_base_dispatch(w.base);
 	if (!w.shutting_down)
 		service_stopping();

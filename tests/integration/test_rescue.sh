@@ -284,7 +284,7 @@ if want 1; then
 		((i % 2 == 0)) && fmt=json
 		dir=$(cg_create "og-rs-$tag-$$" $limit oom_disable) || exit 1
 		start_oomwait "$dir" "$tmp/$tag.oom" || exit 1
-		OOMGUARD_SUPERVISE_RESTART=never t_timeout 15 "${in_cgroup_nopsi[@]}" "$dir" \
+		OOMGUARD_SUPERVISE_RESTART=never t_timeout 10 "${in_cgroup_nopsi[@]}" "$dir" \
 			"$OOMGUARD" --kill-at none --grace 3s --log-format $fmt -- "$burst" --term exit:42 \
 			>"$tmp/$tag.out" 2>"$tmp/$tag.log"
 		rc=$?
@@ -295,7 +295,7 @@ if want 1; then
 		read -r _ start _ _ app < <(grep -m1 '^start ' "$tmp/$tag.out")
 		read -r _ _ handler _ _ _ _ touch < <(grep -m1 '^handler SIGTERM ' "$tmp/$tag.out")
 		read -r oom_mono oom_real <<<"$(first_oom "$tmp/$tag.oom")"
-		((rc == 124)) && why+=("hung (killed after 15s)")
+		((rc == 124)) && why+=("hung (killed after 10s)")
 		((rc != 124 && rc != 42)) && why+=("exit $rc")
 		if [[ -n $oom_mono ]]; then
 			t1_froze=$((t1_froze + 1))
@@ -388,7 +388,7 @@ if want 2; then
 		bg_pids+=("$ogpid")
 		why=()
 		# The handler line, or the app's end, whichever comes first.
-		deadline=$((SECONDS + 15))
+		deadline=$((SECONDS + 10))
 		while ((SECONDS < deadline)); do
 			grep -q '^handler SIGUSR1' "$tmp/$tag.out" && break
 			grep -qE 'the app \(pid [0-9]+\) (exited|was killed)' "$tmp/$tag.log" && break
@@ -421,7 +421,7 @@ if want 2; then
 			grep -q 'reserve: holding .*again' "$tmp/$tag.log" && t2_retake=$((t2_retake + 1))
 		else
 			why+=("no SIGUSR1 handler line: $(grep -m1 -E 'the app \(pid [0-9]+\) (exited|was killed)' "$tmp/$tag.log" ||
-				echo "the app is still frozen after 15 s")")
+				echo "the app is still frozen after 10 s")")
 		fi
 		t2_done=$((t2_done + 1))
 		kill -TERM "$ogpid" 2>/dev/null
@@ -457,7 +457,7 @@ if want 3; then
 		>"$tmp/$tag.out" 2>"$tmp/$tag.log"
 	ogpid=$CG_PID
 	bg_pids+=("$ogpid")
-	deadline=$((SECONDS + 20))
+	deadline=$((SECONDS + 15))
 	while ((SECONDS < deadline)); do
 		(($(grep -c 'started .* as pid' "$tmp/$tag.log") >= 3)) && break
 		kill -0 "$ogpid" 2>/dev/null || break
@@ -649,14 +649,14 @@ fi
 # app runs: taken later it would miss this freeze, or freeze oomguard itself.
 if want 6; then
 	t6_bad=()
-	for ((i = 1; i <= 3; i++)); do
+	for ((i = 1; i <= 3 && ${#t6_bad[@]} == 0; i++)); do
 		tag=t6-$i
 		dir=$(cg_create "og-rs-$tag-$$" $limit oom_disable) || exit 1
 		cg_spawn "$dir" "$hold" $((limit * 92 / 100 / MiB)) >"$tmp/$tag.hold"
 		bg_pids+=("$CG_PID")
 		until_grep "$tmp/$tag.hold" '^ready' 10
 		start_oomwait "$dir" "$tmp/$tag.oom" || exit 1
-		OOMGUARD_SUPERVISE_RESTART=never t_timeout 15 "${in_cgroup_nopsi[@]}" "$dir" \
+		OOMGUARD_SUPERVISE_RESTART=never t_timeout 10 "${in_cgroup_nopsi[@]}" "$dir" \
 			"$OOMGUARD" --kill-at none --grace 3s -- "$burst" --term exit:42 \
 			>"$tmp/$tag.out" 2>"$tmp/$tag.log"
 		rc=$?

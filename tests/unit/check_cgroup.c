@@ -24,9 +24,10 @@ START_TEST(test_hybrid_self)
 	ck_assert_int_eq(cg.layout, CGROUP_HYBRID);
 	ck_assert_str_eq(cg.path, HOST_CG);
 	ck_assert_str_eq(cg.dir, FX "hybrid/sys/fs/cgroup/memory" HOST_CG);
-	/* PSI comes from the unified tree's cgroup of the same process. */
+	/* PSI comes from the unified tree's cgroup of the same process,
+	 * here its root ("0::/"): the whole system's pressure. */
 	ck_assert_str_eq(cg.psi_file, FX "hybrid/sys/fs/cgroup/unified/memory.pressure");
-	ck_assert(!cg.psi_system);
+	ck_assert(cg.psi_system);
 }
 END_TEST
 
