@@ -76,14 +76,20 @@ rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int versi
 	char path[PATH_MAX];
 
 	memset(r, 0, sizeof(*r));
-	r->limit_fd = -1;
+	r->limit_fd = r->memsw_fd = -1;
 	r->mode = mode == RESERVE_LIMIT ? RESERVE_LIMIT : RESERVE_MEMORY;
 	if (r->mode != RESERVE_LIMIT)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir,
 	    version == 2 ? "memory.max" : "memory.limit_in_bytes");
 	r->limit_fd = open(path, O_WRONLY | O_CLOEXEC);
-	return r->limit_fd < 0 ? -errno : 0;
+	if (r->limit_fd < 0)
+		return -errno;
+	if (version == 1) {
+		snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", dir);
+		r->memsw_fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	return 0;
 }
 
 /*
@@ -145,6 +151,23 @@ lock_what_fits(void *addr, size_t bytes)
 	return 0;
 }
 
+/* The memory+swap limit when it binds (it is close to the memory limit,
+ * as Docker and the tests set it), else 0: leave it alone. */
+static uint64_t
+memsw_limit(int fd, uint64_t limit_bytes)
+{
+	char text[32];
+	unsigned long long v;
+	ssize_t n;
+
+	if (fd < 0 || (n = pread(fd, text, sizeof(text) - 1, 0)) <= 0)
+		return 0;
+	text[n] = '\0';
+	if (sscanf(text, "%llu", &v) != 1 || v < limit_bytes || v - limit_bytes > (1ULL << 40))
+		return 0;
+	return v;
+}
+
 int
 rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 {
@@ -157,6 +180,7 @@ rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 		return 0;
 	if (r->mode == RESERVE_LIMIT) {
 		r->limit_bytes = limit_bytes;
+		r->memsw_bytes = memsw_limit(r->memsw_fd, limit_bytes);
 		r->held = true;
 		return 0;
 	}
@@ -200,6 +224,8 @@ rescue_release(struct rescue *r)
 		return -EALREADY;
 	r->held = false;
 	if (r->mode == RESERVE_LIMIT) {
+		if (r->memsw_bytes != 0)
+			(void)write_limit(r->memsw_fd, r->memsw_bytes + r->bytes);
 		ret = write_limit(r->limit_fd, r->limit_bytes + r->bytes);
 		r->raised = ret == 0;
 		return ret;
@@ -222,6 +248,8 @@ rescue_restore(struct rescue *r)
 	if (!r->raised)
 		return 0;
 	ret = write_limit(r->limit_fd, r->limit_bytes);
+	if (ret == 0 && r->memsw_bytes != 0)
+		ret = write_limit(r->memsw_fd, r->memsw_bytes);
 	if (ret == 0)
 		r->raised = false;
 	return ret;
@@ -234,6 +262,8 @@ rescue_close(struct rescue *r)
 	(void)rescue_restore(r);
 	if (r->limit_fd >= 0)
 		close(r->limit_fd);
-	r->limit_fd = -1;
+	if (r->memsw_fd >= 0)
+		close(r->memsw_fd);
+	r->limit_fd = r->memsw_fd = -1;
 	r->held = false;
 }

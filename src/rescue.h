@@ -31,6 +31,11 @@ struct rescue {
 	bool locked;         /* all of it */
 	/* limit: the limit file, open for writing, and the limit to restore */
 	int limit_fd;
+	/* v1 with swap accounting: memory.memsw.limit_in_bytes, which must
+	 * stay at or above the memory limit, so it is raised first and put
+	 * back last (-1 without it; memsw_bytes 0 when it is unlimited) */
+	int memsw_fd;
+	uint64_t memsw_bytes;
 	uint64_t limit_bytes;
 	bool raised;
 };

@@ -303,7 +303,8 @@ watch_sample(struct watch *w, const char *why)
 	 * percentages count from it. A limit oomguard raised for a rescue is
 	 * not the cgroup's own. */
 	limit = s.limit_bytes ? s.limit_bytes : s.high_bytes;
-	if (w->rescue.raised && limit == w->rescue.limit_bytes + w->rescue.bytes)
+	if (w->rescue.raised && limit > w->rescue.limit_bytes &&
+	    limit <= w->rescue.limit_bytes + w->rescue.bytes) /* as the kernel rounded it */
 		limit = w->rescue.limit_bytes;
 	frozen = enomem || (s.has_oom_control && s.under_oom);
 	w->about_to_freeze = !frozen && about_to_freeze(w, &s, limit);
@@ -633,7 +634,7 @@ watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *o
 		w->thr_fd[i] = -1;
 	w->mem.usage_fd = -1;
 	action_target_init(&w->target);
-	w->rescue.limit_fd = -1;
+	w->rescue.limit_fd = w->rescue.memsw_fd = -1;
 	w->timing = (struct policy_timing){ cfg->gc_cooldown_usec, cfg->restart_grace_usec,
 		cfg->restart_startup_usec };
 	w->sched = (struct schedule_params){ cfg->poll_min_usec, cfg->poll_max_usec,

@@ -197,6 +197,31 @@ _dk_have_image() {
 	dk 30 image inspect "$1" >/dev/null 2>&1
 }
 
+# dk_engine_ready: the packages, a running engine (exported as $DOCKER)
+# and the base images, each step announced with the caller's phase();
+# a failing step is reported with t_fail and the function returns 1.
+dk_engine_ready() {
+	phase "dependencies"
+	if ! dk_deps; then
+		t_fail "dependencies" "cannot install docker.io, debootstrap, busybox-static"
+		return 1
+	fi
+	if ! dk_daemon_up "$DK_LOGDIR"; then
+		t_fail "docker engine" "dockerd does not answer"
+		return 1
+	fi
+	export DOCKER
+	DOCKER=$(_dk_docker)
+	echo "docker engine: $(dk 10 version -f '{{.Server.Version}}' 2>&1)," \
+		"cgroup v$(dk 10 info -f '{{.CgroupVersion}}' 2>&1)," \
+		"$([[ -n $DK_STARTED_PID ]] && echo "started by this run (pid $DK_STARTED_PID)" || echo "already running")"
+	phase "base images"
+	if ! dk_base_images; then
+		t_fail "base images" "debootstrap or docker import failed (logs in $DK_LOGDIR)"
+		return 1
+	fi
+}
+
 dk_base_images() {
 	local tmpdir rc=0
 	if _dk_have_image "$DK_DEBIAN:bookworm-$DK_BASE_VERSION" &&

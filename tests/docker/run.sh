@@ -86,26 +86,7 @@ if ((EUID != 0)); then
 	finish
 fi
 
-phase "dependencies"
-if ! dk_deps; then
-	t_fail "dependencies" "cannot install docker.io, debootstrap, busybox-static"
-	finish
-fi
-if ! dk_daemon_up "$DK_LOGDIR"; then
-	t_fail "docker engine" "dockerd does not answer"
-	finish
-fi
-export DOCKER
-DOCKER=$(_dk_docker)
-echo "docker engine: $(dk 10 version -f '{{.Server.Version}}' 2>&1)," \
-	"cgroup v$(dk 10 info -f '{{.CgroupVersion}}' 2>&1)," \
-	"$([[ -n $DK_STARTED_PID ]] && echo "started by this run (pid $DK_STARTED_PID)" || echo "already running")"
-
-phase "base images"
-if ! dk_base_images; then
-	t_fail "base images" "debootstrap or docker import failed (logs in $DK_LOGDIR)"
-	finish
-fi
+dk_engine_ready || finish
 
 phase "images"
 base=(--build-arg "BUILD_IMAGE=$DK_DEBIAN:bookworm-$DK_BASE_VERSION")

@@ -19,15 +19,6 @@ if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
 	exit
 fi
 
-# until_log FILE PATTERN SECS: wait for PATTERN in FILE.
-until_log() {
-	for _ in $(seq $(($3 * 10))); do
-		grep -q -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 dir=$(cg_create "og-reload-$$" $limit)
 cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit $limit --live 62 --garbage-ratio 1.0 >/dev/null
 app=$CG_PID
@@ -37,7 +28,7 @@ conf=$tmp/og.ini
 printf '[gc]\nat = 75%%\nrearm_below = 70%%\n' >"$conf"
 "$OOMGUARD" --cgroup "$dir" --pid "$app" -c "$conf" 2>"$tmp/og.log" &
 og=$!
-until_log "$tmp/og.log" 'gc at 192.0MiB' 10 ||
+t_wait_log "$tmp/og.log" 'gc at 192.0MiB' 10 ||
 	t_fail "start" "$(cat "$tmp/og.log")"
 sleep 1.5
 if grep -q '^.*gc: ' "$tmp/og.log"; then
@@ -48,15 +39,15 @@ fi
 
 printf '[gc]\nat = 50%%\nrearm_below = 40%%\n' >"$conf"
 kill -HUP "$og"
-until_log "$tmp/og.log" 'configuration reloaded from' 5 &&
-	until_log "$tmp/og.log" 'gc at 128.0MiB' 5 &&
-	until_log "$tmp/og.log" "gc: .*SIGUSR1 to pid $app: sent" 5 &&
+t_wait_log "$tmp/og.log" 'configuration reloaded from' 5 &&
+	t_wait_log "$tmp/og.log" 'gc at 128.0MiB' 5 &&
+	t_wait_log "$tmp/og.log" "gc: .*SIGUSR1 to pid $app: sent" 5 &&
 	t_pass "SIGHUP: the new level is logged and gc requests go to pid $app" ||
 	t_fail "reload" "$(cat "$tmp/og.log")"
 
 printf '[gc]\nat = banana\n' >"$conf"
 kill -HUP "$og"
-if until_log "$tmp/og.log" "cannot reload the configuration: $conf:2: \[gc\] at" 5; then
+if t_wait_log "$tmp/og.log" "cannot reload the configuration: $conf:2: \[gc\] at" 5; then
 	sent=$(grep -c "gc: .*to pid $app: sent" "$tmp/og.log")
 	sleep 2.5
 	later=$(grep -c "gc: .*to pid $app: sent" "$tmp/og.log")

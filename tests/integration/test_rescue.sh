@@ -39,6 +39,10 @@
 #  T6  an app that freezes an already nearly full cgroup (another process
 #      holds 92%) within milliseconds of its start is rescued too: the
 #      reserve is held from oomguard's start, before the app runs.
+#  T7. [reserve] mode = limit (auto for a sidecar outside the cgroup):
+#      oomguard --cgroup DIR --pid P raises the limit (and memsw) by the
+#      reserve for the rescue; the app's SIGTERM handler runs, and both
+#      limits are put back afterwards.
 #
 # RESCUE_TESTS picks tests ("0 3"); a test stops repeating after
 # RESCUE_MAX_BAD (3) bad runs; RESCUE_KEEP=1 keeps the files of every run.
@@ -83,7 +87,7 @@ fi
 # want N: whether test N is to run (RESCUE_TESTS, a list such as "1 3";
 # T4 comes with T1).
 want() {
-	[[ " ${RESCUE_TESTS:-0 1 2 3 5 6} " == *" $1 "* ]]
+	[[ " ${RESCUE_TESTS:-0 1 2 3 5 6 7} " == *" $1 "* ]]
 }
 
 # until_grep FILE PATTERN SECS: wait for an extended regexp in FILE.
@@ -678,6 +682,44 @@ if want 6; then
 		t_pass "T6 an app that freezes a nearly full cgroup at once is rescued (3/3): the reserve is held from the start"
 	else
 		t_fail "T6 reserve held from the start" "$(joined "${t6_bad[@]}")"
+	fi
+fi
+# T7: the sidecar's rescue by the limit.
+if want 7; then
+	t7_bad=()
+	for i in 1 2 3; do
+		tag=t7-$i
+		dir=$(cg_create "og-rs-$tag-$$" $limit oom_disable) || exit 1
+		cg_spawn "$dir" "$burst" --term exit:42 >"$tmp/$tag.out"
+		app=$CG_PID
+		bg_pids+=("$app")
+		"$OOMGUARD" --cgroup "$dir" --pid "$app" --kill-at none --restart-at 99.9% \
+			>/dev/null 2>"$tmp/$tag.log" &
+		og=$!
+		bg_pids+=("$og")
+		until_grep "$tmp/$tag.log" 'reserve: limit put back' 8
+		kill -TERM "$og" 2>/dev/null
+		wait "$og"
+		why=()
+		grep -q 'reserve: holding .*(the limit is raised by it for a rescue)' "$tmp/$tag.log" ||
+			why+=("no limit-mode reserve")
+		grep -q "rescue: .*SIGTERM to pid $app (sent), then released" "$tmp/$tag.log" ||
+			why+=("no rescue by SIGTERM")
+		grep -q '^handler SIGTERM' "$tmp/$tag.out" || why+=("the handler did not run")
+		grep -q 'reserve: limit put back' "$tmp/$tag.log" || why+=("the limit not put back")
+		lim=$(cat "$dir/memory.limit_in_bytes")
+		memsw=$(cat "$dir/memory.memsw.limit_in_bytes" 2>/dev/null || echo "$limit")
+		((lim == limit && memsw == limit)) || why+=("limits now $lim/$memsw")
+		cg_destroy "$dir"
+		if ((${#why[@]})); then
+			t7_bad+=("run $i: $(joined "${why[@]}")")
+			show_run "T7 run $i" "$tag"
+		fi
+	done
+	if ((${#t7_bad[@]} == 0)); then
+		t_pass "T7 a sidecar rescues by raising the limit (3/3): the handler ran, limit and memsw put back"
+	else
+		t_fail "T7 rescue by the limit" "$(joined "${t7_bad[@]}")"
 	fi
 fi
 t_summary

@@ -19,15 +19,6 @@ if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
 	exit
 fi
 
-# until_log FILE PATTERN SECS: wait for PATTERN in FILE.
-until_log() {
-	for _ in $(seq $(($3 * 10))); do
-		grep -q "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # target = cgroup: two gcsims (40% each) and the sh that started them;
 # both gcsims get SIGUSR1, sh (no handler) is skipped, oomguard is not signalled.
 dir=$(cg_create "og-tg-cgroup-$$" $limit oom_disable)
@@ -35,7 +26,7 @@ cg_spawn "$dir" env OOMGUARD_ACTION_TARGET=cgroup "$OOMGUARD" --kill-at none --r
 	sh -c "$gcsim --limit $limit --live 40 --garbage-ratio 1.0 & $gcsim --limit $limit --live 40 --garbage-ratio 1.0 & wait" \
 	>/dev/null 2>"$tmp/cgroup.log"
 ogpid=$CG_PID
-until_log "$tmp/cgroup.log" 'gc: .*sent to 2, 1 skipped' 15 &&
+t_wait_log "$tmp/cgroup.log" 'gc: .*sent to 2, 1 skipped' 15 &&
 	t_pass "target cgroup: both gcsims signalled, sh skipped (no handler)" ||
 	t_fail "target cgroup" "$(cat "$tmp/cgroup.log")"
 kill -TERM "$ogpid"
@@ -49,7 +40,7 @@ cg_spawn "$dir" env OOMGUARD_ACTION_TARGET=group "$OOMGUARD" --kill-at none --re
 	sh -c "setsid $gcsim --limit $limit --live 40 --garbage-ratio 1.0 >$tmp/other.out & $gcsim --limit $limit --live 40 --garbage-ratio 1.0 >$tmp/ingroup.out & wait" \
 	>/dev/null 2>"$tmp/group.log"
 ogpid=$CG_PID
-until_log "$tmp/group.log" 'gc: .*: sent to 1, 2 skipped' 15
+t_wait_log "$tmp/group.log" 'gc: .*: sent to 1, 2 skipped' 15
 sleep 2.5
 kill -TERM "$ogpid"
 wait "$ogpid"
@@ -65,7 +56,7 @@ dir=$(cg_create "og-tg-dry-$$" $limit oom_disable)
 cg_spawn "$dir" "$OOMGUARD" --dry-run --kill-at none --restart-at none -- \
 	"$gcsim" --live 80 --garbage-ratio 1.0 >"$tmp/dry.out" 2>"$tmp/dry.log"
 ogpid=$CG_PID
-until_log "$tmp/dry.log" 'gc: .*dry run, not sent' 15
+t_wait_log "$tmp/dry.log" 'gc: .*dry run, not sent' 15
 sleep 2.5
 kill -TERM "$ogpid"
 wait "$ogpid"
@@ -92,7 +83,7 @@ cg_destroy "$dir"
 OOMGUARD_SUPERVISE_RESTART=always OOMGUARD_SUPERVISE_RESTART_DELAY=100ms \
 	"$OOMGUARD" -- sh -c 'exit 3' 2>"$tmp/always.log" &
 ogpid=$!
-until_log "$tmp/always.log" 'restarting the app in 200ms (it ended on its own)' 10
+t_wait_log "$tmp/always.log" 'restarting the app in 200ms (it ended on its own)' 10
 kill -TERM "$ogpid"
 wait "$ogpid"
 rc=$?

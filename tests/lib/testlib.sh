@@ -11,6 +11,7 @@
 #                        process group of its own; return its exit status, or
 #                        124 after a message if it ran longer than SEC: then
 #                        the whole group gets SIGTERM, and SIGKILL 2 s later
+#   t_wait_log F P SEC   wait up to SEC seconds for grep pattern P in file F
 #
 # Results are appended to a file named after the main shell's PID ($$), so
 # t_pass and t_fail count even when called from a subshell or a pipeline.
@@ -105,4 +106,14 @@ t_timeout() {
 	rc=0
 	wait "$pid" || rc=$?
 	return $rc
+}
+
+# t_wait_log FILE PATTERN SECS: wait up to SECS seconds for the grep
+# pattern PATTERN to appear in FILE; return 1 if it does not.
+t_wait_log() {
+	for _ in $(seq $(($3 * 10))); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
 }
