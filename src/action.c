@@ -77,19 +77,17 @@ cgroup_text_has(const char *text, const char *path, int version)
 	return false;
 }
 
-/* pread all of a /proc file into buf (NUL-terminated). Return 0 or -errno. */
+/* pread all of a held /proc file into buf (NUL-terminated). Return 0,
+ * -ESRCH for a target never opened, or file_pread()'s -errno. */
 static int
 pread_text(int fd, char *buf, size_t len)
 {
-	ssize_t n;
+	int r;
 
 	if (fd < 0)
 		return -ESRCH;
-	n = pread(fd, buf, len - 1, 0);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
+	r = file_pread(fd, buf, len);
+	return r < 0 ? r : 0;
 }
 
 void

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "policy.h"
 #include "rescue.h"
 
@@ -157,13 +158,10 @@ static uint64_t
 memsw_limit(int fd, uint64_t limit_bytes)
 {
 	char text[32];
-	unsigned long long v;
-	ssize_t n;
+	uint64_t v;
 
-	if (fd < 0 || (n = pread(fd, text, sizeof(text) - 1, 0)) <= 0)
-		return 0;
-	text[n] = '\0';
-	if (sscanf(text, "%llu", &v) != 1 || v < limit_bytes || v - limit_bytes > (1ULL << 40))
+	if (fd < 0 || file_pread(fd, text, sizeof(text)) < 0 || file_parse_u64(text, &v) < 0 ||
+	    v < limit_bytes || v - limit_bytes > (1ULL << 40))
 		return 0;
 	return v;
 }
