@@ -201,7 +201,8 @@ policy_gc_due(const struct policy_state *st, const struct policy_levels *lv,
  * goes out. The gc request skips its cooldown (a burst can outrun the last
  * one) and the restart signal its start-up wait. A target that handles
  * neither cannot be woken into a handler: SIGKILL ends the freeze, when the
- * restart or the kill level allows ending the target at all.
+ * restart or the kill level allows ending the target at all, and only
+ * where the kernel's OOM killer would not end it anyway.
  */
 static enum policy_action
 policy_rescue_action(
@@ -213,7 +214,7 @@ policy_rescue_action(
 		return POLICY_GC;
 	if (lv->restart_bytes != POLICY_OFF && in->restart_caught)
 		return POLICY_RESTART;
-	if (lv->restart_bytes != POLICY_OFF || lv->kill_bytes != POLICY_OFF)
+	if (!in->kernel_kills && (lv->restart_bytes != POLICY_OFF || lv->kill_bytes != POLICY_OFF))
 		return POLICY_KILL;
 	return POLICY_NONE;
 }

@@ -61,6 +61,10 @@ struct policy_input {
 	 */
 	bool rescue;
 	bool restart_caught; /* the target catches the restart signal */
+	/* The kernel's OOM killer ends a stall at this limit by itself (v2
+	 * memory.max, v1 with the OOM killer on): a rescue then sends only a
+	 * signal the target handles, never the SIGKILL the kernel would send. */
+	bool kernel_kills;
 	/* The kernel is throttling or reclaiming at a limit (v2 memory.events
 	 * high or max rose): counts as having reached the gc level, no more. */
 	bool throttled;

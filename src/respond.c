@@ -363,8 +363,11 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
 
 	if (w->cfg->dry_run)
 		snprintf(outcome, sizeof(outcome), "dry run, not sent, reserve kept");
-	else if (a == POLICY_NONE)
+	else if (a == POLICY_NONE && (w->policy.target_restart_sent || w->policy.target_kill_sent))
 		snprintf(outcome, sizeof(outcome), "the signal sent before is pending");
+	else if (a == POLICY_NONE)
+		snprintf(outcome, sizeof(outcome), "nothing to send%s",
+		    w->kernel_kills ? " (the kernel's OOM killer ends it)" : "");
 	else if (sent < 0)
 		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-sent));
 	else

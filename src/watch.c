@@ -309,6 +309,8 @@ watch_sample(struct watch *w, const char *why)
 	frozen = enomem || (s.has_oom_control && s.under_oom);
 	w->about_to_freeze = !frozen && about_to_freeze(w, &s, limit);
 	frozen = frozen || w->about_to_freeze;
+	w->kernel_kills =
+	    s.has_oom_control ? !s.oom_kill_disable : w->mem.version == 2 && s.limit_bytes != 0;
 	if (!frozen)
 		levels_update(w, limit);
 	in = (struct policy_input){
@@ -321,6 +323,7 @@ watch_sample(struct watch *w, const char *why)
 		    w->have_child ? w->child.started_usec : w->target_started_usec,
 		.target_generation = w->generation,
 		.rescue = frozen && w->rescue.held,
+		.kernel_kills = w->kernel_kills,
 	};
 	if (in.rescue) {
 		in.gc_allowed = respond_gc_allowed(w, now, true);

@@ -77,6 +77,7 @@ struct watch {
 	int psi_rd_fd;          /* the pressure file, read-only: averages and totals */
 	uint64_t psi_full_usec; /* its full total at the last sample near the limit */
 	bool about_to_freeze;   /* the latest sample found it so */
+	bool kernel_kills;      /* the kernel's OOM killer is on at this limit */
 	struct event *oom_ev, *events_ev, *psi_ev;
 	bool psi_polling;             /* no trigger: read the averages on each sample */
 	uint64_t pressure_until_usec; /* poll at poll_min until then */

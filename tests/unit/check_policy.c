@@ -34,6 +34,7 @@ enum {
 	F_THROTTLED = 1 << 4,
 	F_RESCUE = 1 << 5, /* a reserve can wake the frozen target */
 	F_TERM = 1 << 6,   /* the target catches the restart signal */
+	F_KKILL = 1 << 7,  /* the kernel's OOM killer is on at this limit */
 };
 
 /* What a row expects of the episode, checked after the sample. */
@@ -107,6 +108,7 @@ run_steps(const char *name, const struct policy_levels *const lvs[], const struc
 			.throttled = (s->flags & F_THROTTLED) != 0,
 			.rescue = (s->flags & F_RESCUE) != 0,
 			.restart_caught = (s->flags & F_TERM) != 0,
+			.kernel_kills = (s->flags & F_KKILL) != 0,
 			.target_alive = (s->flags & F_DEAD) == 0,
 			.gc_allowed = (s->flags & F_NOGC) == 0,
 			.target_started_usec = s->started_usec,
@@ -458,6 +460,15 @@ static const struct pcase rescue_cases[] = {
 		{ MS(10000), 500, FR, .want = G },
 		{ MS(10100), 300, .want = N, .ep = EP_CLOSED },
 		{ MS(20000), 500, FR, .want = G },
+		END } },
+	{ "the kernel's OOM killer on, nothing handled: no SIGKILL of ours", .steps = {
+		{ MS(10000), 500, FR | F_NOGC | F_KKILL, .want = N },
+		{ MS(10100), 500, FR | F_NOGC | F_KKILL, .want = N },
+		END } },
+	{ "the kernel's OOM killer on, gc or restart handled: sent all the same", .steps = {
+		{ MS(10000), 500, FR | F_KKILL, .want = G },
+		{ MS(20000), 300, .want = N, .ep = EP_CLOSED },
+		{ MS(30000), 500, FR | F_NOGC | F_TERM | F_KKILL, .want = R },
 		END } },
 	{ "a dead target: nothing", .steps = {
 		{ MS(10000), 500, FR | F_DEAD, .want = N },
