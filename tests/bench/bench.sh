@@ -9,7 +9,11 @@
 # The event path is oomguard as usual (v1 threshold eventfds); the polling
 # path is the same with the cgroupfs mounted read-only in a private mount
 # namespace, as inside a container, so that no notification can be
-# registered. BENCH_CROSSINGS (default 50) crossings per rate and path.
+# registered. Beside them, side by side in the same run, the floors: the
+# kernel's mechanisms with nothing of oomguard around them (floor.c):
+# floor-event, a threshold eventfd alone, no polling; floor-poll, a 2 ms
+# timer reading the usage, nothing else. oomguard's event path is both at
+# once. BENCH_CROSSINGS (default 50) crossings per rate and path.
 #
 # Cost: oomguard watching a cgroup for BENCH_SECS (default 60) seconds
 # while its usage is far below every level (idle) and 1 MiB below the gc
@@ -29,7 +33,8 @@
 # gracefully (the handler ran and the app's own 42 came back), by SIGKILL,
 # otherwise, or hung (killed after 20 s).
 #
-# BENCH_ONLY (a list of latency, cost, rescue; all by default) picks the
+# BENCH_RATES (default "50 150 300") are the latency runs' growth rates
+# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue; all by default) picks the
 # sections, e.g. BENCH_ONLY=rescue.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,14 +79,18 @@ latency() { # PATH RATE
 	local path=$1 rate=$2 dir out
 	dir=$(cg_create "og-bench-$path-$rate-$$" $((512 * MiB))) || exit 1
 	out=$(mktemp)
-	local cmd=("$OOMGUARD" --gc-at 256M --restart-at none --kill-at none --
-		"$WORKLOAD_DIR/stepper" "$dir/memory.usage_in_bytes" "$level" "$rate" "$crossings" $((208 * MiB)))
-	if [[ $path == polling ]]; then
-		cg_exec "$dir" unshare -m sh -c 'mount -o bind,ro "$0" "$0" && exec "$@"' "$mnt" "${cmd[@]}" >"$out"
-	else
-		cg_exec "$dir" "${cmd[@]}" >"$out"
-	fi
-	printf '%-8s %6s MiB/s  %s\n' "$path" "$rate" "$(stats "$out")"
+	local app=("$WORKLOAD_DIR/stepper" "$dir/memory.usage_in_bytes" "$level" "$rate" "$crossings" $((208 * MiB)))
+	local cmd=("$OOMGUARD" --gc-at 256M --restart-at none --kill-at none -- "${app[@]}")
+	case $path in
+	polling)
+		cg_exec "$dir" unshare -m sh -c 'mount -o bind,ro "$0" "$0" && exec "$@"' "$mnt" "${cmd[@]}" >"$out" ;;
+	floor-*)
+		cg_exec "$dir" "$WORKLOAD_DIR/floor" "${path#floor-}" "$dir" "$level" $((232 * MiB)) 2000 -- \
+			"${app[@]}" >"$out" ;;
+	*)
+		cg_exec "$dir" "${cmd[@]}" >"$out" ;;
+	esac
+	printf '%-11s %6s MiB/s  %s\n' "$path" "$rate" "$(stats "$out")"
 	rm -f "$out"
 	cg_destroy "$dir"
 }
@@ -182,10 +191,12 @@ if [[ $only == *" latency "* ]]; then
 	echo "gc level 256 MiB (limit 512 MiB), poll_min 2ms, max_growth 1GiB, $crossings crossings each"
 	echo
 	echo "reaction latency, usage crossing the level -> the app's SIGUSR1 handler running (usec)"
-	printf '%-8s %12s  %8s %8s %8s %6s %6s\n' path rate p50 p99 max n timeout
-	for rate in 50 150 300; do
+	printf '%-11s %12s  %8s %8s %8s %6s %6s\n' path rate p50 p99 max n timeout
+	for rate in ${BENCH_RATES:-50 150 300}; do
 		latency event "$rate"
 		latency polling "$rate"
+		latency floor-event "$rate"
+		latency floor-poll "$rate"
 	done
 fi
 if [[ $only == *" cost "* ]]; then

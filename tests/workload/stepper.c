@@ -9,7 +9,8 @@
  * MiB/s, reading the cgroup's usage file (USAGE_FILE, e.g. memory.usage_in_bytes) after each page;
  * note the moment the kernel's usage first reads at or above the threshold; keep growing until
  * SIGUSR1 arrives (its handler notes the moment) or a second passes; print the latency in
- * microseconds (or "timeout"); free everything and rest 100 ms so that the episode ends.
+ * microseconds (0 when the request arrived before the read that would have noted the crossing),
+ * or "timeout" (no request within the second, or one before the crossing); free everything and rest 100 ms so that the episode ends.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -86,9 +87,11 @@ step(int fd, char *arena, uint64_t threshold, double rate_bps)
 		while (now_usec() < due && !got)
 			;
 	}
+	if (got && crossed == 0 && read_usage(fd) >= threshold)
+		return 0; /* the request came between the page that crossed and the read */
 	if (!got || crossed == 0)
 		return -1;
-	return (long)(usec_of(&got_at) - crossed);
+	return usec_of(&got_at) > crossed ? (long)(usec_of(&got_at) - crossed) : 0;
 }
 
 int
