@@ -83,8 +83,9 @@ main(int argc, char **argv)
 
 	if (argc < 8 || strcmp(argv[6], "--") != 0 ||
 	    (strcmp(argv[1], "poll") != 0 && strcmp(argv[1], "event") != 0)) {
-		fprintf(stderr, "usage: floor poll|event CGROUP_DIR LEVEL_BYTES REARM_BYTES "
-		                "POLL_USEC -- CMD [ARG...]\n");
+		fprintf(stderr,
+		    "usage: floor poll|event CGROUP_DIR LEVEL_BYTES REARM_BYTES "
+		    "POLL_USEC -- CMD [ARG...]\n");
 		return 2;
 	}
 	polling = strcmp(argv[1], "poll") == 0;

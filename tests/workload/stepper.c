@@ -10,7 +10,8 @@
  * note the moment the kernel's usage first reads at or above the threshold; keep growing until
  * SIGUSR1 arrives (its handler notes the moment) or a second passes; print the latency in
  * microseconds (0 when the request arrived before the read that would have noted the crossing),
- * or "timeout" (no request within the second, or one before the crossing); free everything and rest 100 ms so that the episode ends.
+ * or "timeout" (no request within the second, or one before the crossing); free everything and rest
+ * 100 ms so that the episode ends.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
