@@ -33,23 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "usage.h"
+
 static int
 die(const char *what)
 {
 	fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
 	return 2;
-}
-
-static uint64_t
-read_usage(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
 }
 
 /* A v1 memory threshold at level on usage_fd: return the eventfd, or -1. */

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "usage.h"
+
 #define PAGE  4096
 #define ARENA (1UL << 30)
 
@@ -52,18 +54,6 @@ now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return usec_of(&ts);
-}
-
-static uint64_t
-read_usage(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
 }
 
 /* One crossing: return the latency in usec, or -1 on timeout. */
