@@ -1,7 +1,8 @@
 /*
  * sidecar.c: oomguard beside its app rather than running it, and
  * oomguard under systemd: the unit followed over D-Bus (--unit: its
- * cgroup and main process, run after run), the manager told how the
+ * cgroup and main process, run after run, asked again when systemd
+ * signals a change of the unit), the manager told how the
  * watch goes (READY, the status line every second, WATCHDOG=1), and
  * SIGHUP in a watch without an app, which reloads the configuration. The
  * bus is unit.c's and the notifications service.c's; this file wires them
@@ -56,12 +57,10 @@ sidecar_ready(struct watch *w)
 	w->ready_sent = true;
 }
 
-/* Ask systemd about the unit and follow it: a new run (invocation ID), a
- * new main process or a new cgroup is watched at once; a unit without a
- * cgroup (stopped) is waited for. Failures are logged once per run of
- * them: oomguard asks again every second. */
-void
-sidecar_unit_follow(struct watch *w)
+/* One question to systemd about the unit, and what follows from the
+ * answer (see sidecar_unit_follow()). */
+static void
+unit_apply(struct watch *w)
 {
 	struct unit_info u;
 	bool new_run, new_pid, new_cg;
@@ -103,6 +102,112 @@ sidecar_unit_follow(struct watch *w)
 	sidecar_ready(w);
 }
 
+/* With systemd's signals, the unit is still asked about this often (in
+ * seconds), in case one was missed; without them, every second. */
+#define SIDECAR_RECHECK_SEC 30
+
+/* A signal from systemd: ask about the unit shortly. Several come for one
+ * change (one for each interface of the unit), and one question answers
+ * them all; a flood of them cannot make oomguard ask more than 20 times a
+ * second. */
+static void
+follow_soon(struct watch *w)
+{
+	struct timeval soon = { 0, 50000 };
+
+	if (w->follow_ev != NULL && !evtimer_pending(w->follow_ev, NULL))
+		evtimer_add(w->follow_ev, &soon);
+}
+
+static void
+follow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sidecar_unit_follow(arg);
+}
+
+static void
+bus_unwatch(struct watch *w)
+{
+	if (w->bus_ev != NULL)
+		event_free(w->bus_ev);
+	w->bus_ev = NULL;
+	w->bus_fd = -1;
+}
+
+static void
+bus_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+	int r = unit_bus_process(w->bus);
+
+	(void)fd;
+	(void)what;
+	if (r > 0)
+		follow_soon(w);
+	else if (r < 0) {
+		log_info("the connection to systemd's bus closed (%s): asking about %s every "
+		         "second until it is back",
+		    strerror(-r), w->opts->unit);
+		bus_unwatch(w);
+	}
+}
+
+/* Have systemd signal the unit's changes on the connection of the last
+ * query (a new one after a reconnection). Tried once per connection. */
+static void
+bus_watch(struct watch *w)
+{
+	int fd = unit_bus_fd(w->bus), r;
+
+	if (fd < 0 || fd == w->bus_fd)
+		return;
+	bus_unwatch(w);
+	w->bus_fd = fd;
+	r = unit_watch(w->bus, w->opts->unit);
+	if (r >= 0) {
+		w->bus_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, bus_cb, w);
+		if (w->bus_ev == NULL || event_add(w->bus_ev, NULL) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		log_info("systemd does not signal the changes of %s (%s): asking about it every "
+		         "second",
+		    w->opts->unit, strerror(-r));
+		bus_unwatch(w);
+		w->bus_fd = fd;
+		return;
+	}
+	log_info("following %s by systemd's signals (and asking about it every %ds)", w->opts->unit,
+	    SIDECAR_RECHECK_SEC);
+}
+
+/* Ask systemd about the unit and follow it: a new run (invocation ID), a
+ * new main process or a new cgroup is watched at once; a unit without a
+ * cgroup (stopped) is waited for. oomguard asks when systemd signals a
+ * change and every SIDECAR_RECHECK_SEC; every second without signals and
+ * after a failure (logged once per run of them). */
+void
+sidecar_unit_follow(struct watch *w)
+{
+	w->unit_ticks = 0;
+	unit_apply(w);
+	if (w->unit_failing)
+		return;
+	bus_watch(w);
+	/* Signals read while the answers were awaited wait in the
+	 * connection's queue, not on its descriptor. */
+	if (w->bus_ev != NULL) {
+		int r = unit_bus_process(w->bus);
+
+		if (r > 0)
+			follow_soon(w);
+		else if (r < 0)
+			bus_unwatch(w);
+	}
+}
+
 /* The status line systemctl status shows: the metric against the limit
  * and the highest level reached. */
 static void
@@ -138,7 +243,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (w->opts->unit != NULL)
+	if (w->opts->unit != NULL &&
+	    (w->bus_ev == NULL || w->unit_failing || ++w->unit_ticks >= SIDECAR_RECHECK_SEC))
 		sidecar_unit_follow(w);
 	status_update(w);
 }
@@ -162,6 +268,8 @@ sidecar_timers(struct watch *w)
 	/* Nothing to follow and nobody to tell: no timer at all. */
 	if (w->opts->unit == NULL && getenv("NOTIFY_SOCKET") == NULL)
 		return;
+	if (w->opts->unit != NULL)
+		w->follow_ev = evtimer_new(w->base, follow_cb, w);
 	w->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
 	if (w->tick_ev != NULL)
 		event_add(w->tick_ev, &sec);

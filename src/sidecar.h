@@ -15,15 +15,17 @@ int sidecar_open(struct watch *w);
 
 /* Ask systemd about the unit and follow it: a new run, main process or
  * cgroup is watched at once (and sampled), a unit without a cgroup waited
- * for. Returns nothing: failures are logged once per run of them, and
- * the tick asks again every second. */
+ * for; then have systemd signal the unit's changes (once per connection),
+ * which make oomguard ask again. Returns nothing: failures are logged once
+ * per run of them, and the tick asks again every second (every 30 s while
+ * systemd signals the changes). */
 void sidecar_unit_follow(struct watch *w);
 
 /* READY=1, once: the first time the watch has begun. Returns nothing. */
 void sidecar_ready(struct watch *w);
 
 /* Start the manager's timers: every second the status line (and the
- * unit's state with --unit), and WATCHDOG=1 at half of WatchdogSec= when
+ * unit's state with --unit, see sidecar_unit_follow()), and WATCHDOG=1 at half of WatchdogSec= when
  * it is set. Returns nothing: a timer that cannot be made is left out. */
 void sidecar_timers(struct watch *w);
 

@@ -100,7 +100,9 @@ unit_invocation_format(const unsigned char *id, size_t len, char ret[33])
 #define UNIT_QUERY_ATTEMPTS 3
 
 struct unit_bus {
-	sd_bus *bus; /* NULL after a reconnection failed */
+	sd_bus *bus;        /* NULL after a reconnection failed */
+	sd_bus_slot *match; /* the watched unit's PropertiesChanged, on bus */
+	bool changed;       /* one came since unit_bus_process() last said so */
 };
 
 static int
@@ -143,6 +145,7 @@ unit_bus_close(struct unit_bus *b)
 {
 	if (b == NULL)
 		return;
+	sd_bus_slot_unref(b->match);
 	sd_bus_flush_close_unref(b->bus);
 	free(b);
 }
@@ -166,6 +169,7 @@ bus_reopen(struct unit_bus *b)
 	r = bus_connect(&bus);
 	if (r < 0)
 		return r;
+	b->match = sd_bus_slot_unref(b->match);
 	sd_bus_flush_close_unref(b->bus);
 	b->bus = bus;
 	return 0;
@@ -327,6 +331,63 @@ unit_query(struct unit_bus *b, const char *name, struct unit_info *ret)
 	return r;
 }
 
+static int
+on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit_bus *b = userdata;
+
+	(void)m;
+	(void)error;
+	b->changed = true;
+	return 0;
+}
+
+int
+unit_watch(struct unit_bus *b, const char *name)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	char *path = NULL;
+	int r;
+
+	if (unit_name_check(name) < 0)
+		return -EINVAL;
+	r = bus_reopen(b);
+	if (r < 0)
+		return r;
+	b->match = sd_bus_slot_unref(b->match);
+	/* systemd sends unit signals only while a client is subscribed. */
+	r = sd_bus_call_method(
+	    b->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", &error, NULL, NULL);
+	sd_bus_error_free(&error);
+	if (r >= 0)
+		r = sd_bus_path_encode(SYSTEMD_PATH "/unit", name, &path);
+	if (r >= 0)
+		r = sd_bus_match_signal(b->bus, &b->match, SYSTEMD_DEST, path,
+		    "org.freedesktop.DBus.Properties", "PropertiesChanged", on_properties_changed,
+		    b);
+	free(path);
+	return r < 0 ? r : 0;
+}
+
+int
+unit_bus_process(struct unit_bus *b)
+{
+	int r;
+
+	if (b->bus == NULL)
+		return -ENOTCONN;
+	do
+		r = sd_bus_process(b->bus, NULL);
+	while (r > 0);
+	if (r < 0 || sd_bus_is_open(b->bus) <= 0) {
+		b->match = sd_bus_slot_unref(b->match);
+		return r < 0 ? r : -ECONNRESET;
+	}
+	r = b->changed;
+	b->changed = false;
+	return r;
+}
+
 #else /* !OOMGUARD_SYSTEMD */
 
 int
@@ -355,6 +416,20 @@ unit_query(struct unit_bus *b, const char *name, struct unit_info *ret)
 	(void)b;
 	(void)ret;
 	return unit_name_check(name) < 0 ? -EINVAL : -EOPNOTSUPP;
+}
+
+int
+unit_watch(struct unit_bus *b, const char *name)
+{
+	(void)b;
+	return unit_name_check(name) < 0 ? -EINVAL : -EOPNOTSUPP;
+}
+
+int
+unit_bus_process(struct unit_bus *b)
+{
+	(void)b;
+	return -EOPNOTSUPP;
 }
 
 #endif

@@ -67,4 +67,21 @@ int unit_bus_fd(struct unit_bus *b);
  * -EOPNOTSUPP without libsystemd, or the error systemd answered. */
 int unit_query(struct unit_bus *b, const char *name, struct unit_info *ret);
 
+/*
+ * Ask systemd to say when the unit name changes (the manager's Subscribe,
+ * and a match on the PropertiesChanged signals of the unit's object),
+ * so that the caller need not ask every second. Signals are read by
+ * unit_bus_process() when the descriptor of unit_bus_fd() is readable.
+ * A connection that unit_query() had to reopen has lost the watch: the
+ * descriptor changes then, and the caller calls this again. Return 0, or
+ * -errno (-EINVAL for a bad name, -EOPNOTSUPP without libsystemd).
+ */
+int unit_watch(struct unit_bus *b, const char *name);
+
+/* Process what the connection has received, without waiting. Return 1
+ * when a change of the watched unit was signalled since the last call, 0
+ * when none, or -errno when the connection is closed (the watch is gone
+ * with it). */
+int unit_bus_process(struct unit_bus *b);
+
 #endif

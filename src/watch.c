@@ -638,6 +638,7 @@ watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *o
 	w->mem.usage_fd = -1;
 	action_target_init(&w->target);
 	w->rescue.limit_fd = w->rescue.memsw_fd = -1;
+	w->bus_fd = -1;
 	w->timing = (struct policy_timing){ cfg->gc_cooldown_usec, cfg->restart_grace_usec,
 		cfg->restart_startup_usec };
 	w->sched = (struct schedule_params){ cfg->poll_min_usec, cfg->poll_max_usec,
@@ -652,6 +653,10 @@ watch_free(struct watch *w)
 	watch_notifications_close(w);
 	if (w->tick_ev != NULL)
 		event_free(w->tick_ev);
+	if (w->bus_ev != NULL)
+		event_free(w->bus_ev);
+	if (w->follow_ev != NULL)
+		event_free(w->follow_ev);
 	if (w->wd_ev != NULL)
 		event_free(w->wd_ev);
 	unit_bus_close(w->bus);

@@ -129,10 +129,14 @@ struct watch {
 
 	/* systemd: the unit followed, reloads, the manager's notifications */
 	struct unit_bus *bus;
-	struct unit_info unit; /* as last seen */
-	bool unit_failing;     /* a failure to ask or to locate was logged */
-	struct event *tick_ev; /* every second: the unit, the status line */
-	struct event *wd_ev;   /* WATCHDOG=1 */
+	struct unit_info unit;   /* as last seen */
+	bool unit_failing;       /* a failure to ask or to locate was logged */
+	struct event *bus_ev;    /* the bus readable: systemd's signals */
+	struct event *follow_ev; /* ask about the unit shortly (a signal came) */
+	int bus_fd;              /* the connection the unit is watched on, or -1 */
+	unsigned unit_ticks;     /* ticks since the unit was last asked about */
+	struct event *tick_ev;   /* every second: the unit, the status line */
+	struct event *wd_ev;     /* WATCHDOG=1 */
 	uint64_t wd_usec;
 	struct config *cfg_owned; /* a configuration read by a reload */
 	bool ready_sent;

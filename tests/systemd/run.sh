@@ -31,6 +31,9 @@
 #                         levels kept
 #       test_06_stop      systemctl stop: inactive (not failed), testsvc runs on
 #       test_07_security  systemd-analyze security (the score is printed)
+#       test_08_signals   the unit followed by systemd's signals: at most
+#                         one round of D-Bus calls in 6 s of a quiet unit,
+#                         a systemctl restart seen within 5 s
 #
 # Everything this run started is removed on exit: the container (label
 # oomguard-test=<run id>), superseded builds of the image, and dockerd if

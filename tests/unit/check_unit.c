@@ -152,6 +152,8 @@ struct fake {
 	atomic_int connections;  /* accepted so far */
 	sd_bus_message *held[8]; /* calls left unanswered */
 	int nheld;
+	atomic_int subscribed;  /* Subscribe calls so far */
+	atomic_int signal_unit; /* 1 + the index of a unit to signal a change of */
 };
 
 static struct fake fake;
@@ -172,6 +174,39 @@ fake_hello(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	(void)userdata;
 	(void)error;
 	return sd_bus_reply_method_return(m, "s", ":1.42");
+}
+
+static int
+fake_empty_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void)userdata;
+	(void)error;
+	return sd_bus_reply_method_return(m, "");
+}
+
+static int
+fake_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct fake *f = userdata;
+
+	atomic_fetch_add(&f->subscribed, 1);
+	return fake_empty_reply(m, NULL, error);
+}
+
+/* PropertiesChanged of a unit's Unit interface, as systemd sends it. */
+static void
+fake_signal(sd_bus *bus, const struct fake_unit *u)
+{
+	sd_bus_message *m = NULL;
+
+	ck_assert_int_ge(sd_bus_message_new_signal(bus, &m, u->path,
+	                     "org.freedesktop.DBus.Properties", "PropertiesChanged"),
+	    0);
+	ck_assert_int_ge(sd_bus_message_append(m, "sa{sv}as", "org.freedesktop.systemd1.Unit", 1,
+	                     "ActiveState", "s", u->active_state, 0),
+	    0);
+	ck_assert_int_ge(sd_bus_send(bus, m, NULL), 0);
+	sd_bus_message_unref(m);
 }
 
 static int
@@ -223,12 +258,14 @@ fake_property(sd_bus *bus, const char *path, const char *interface, const char *
 static const sd_bus_vtable bus_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD("Hello", "", "s", fake_hello, 0),
+	SD_BUS_METHOD("AddMatch", "s", "", fake_empty_reply, 0),
 	SD_BUS_VTABLE_END,
 };
 
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD("LoadUnit", "s", "o", fake_load_unit, 0),
+	SD_BUS_METHOD("Subscribe", "", "", fake_subscribe, 0),
 	SD_BUS_VTABLE_END,
 };
 
@@ -287,10 +324,16 @@ fake_serve(int fd)
 	ck_assert_int_ge(sd_bus_new(&bus), 0);
 	ck_assert_int_ge(sd_bus_set_fd(bus, fd, fd), 0);
 	ck_assert_int_ge(sd_bus_set_server(bus, 1, id), 0);
+	/* On a direct connection the signals name their sender only so. */
+	ck_assert_int_ge(sd_bus_set_sender(bus, "org.freedesktop.systemd1"), 0);
 	ck_assert_int_ge(sd_bus_start(bus), 0);
 	fake_objects(bus);
 	while (!atomic_load(&fake.stop) && !atomic_load(&fake.drop)) {
-		int r = sd_bus_process(bus, NULL);
+		int r, u = atomic_exchange(&fake.signal_unit, 0);
+
+		if (u > 0)
+			fake_signal(bus, &units[u - 1]);
+		r = sd_bus_process(bus, NULL);
 
 		if (r < 0)
 			break;
@@ -461,6 +504,57 @@ START_TEST(test_query_reconnects)
 }
 END_TEST
 
+/* Signal a change of units[i] from the fake systemd and return what
+ * unit_bus_process() says once the connection has had it (or after 2 s). */
+static int
+signal_and_process(struct unit_bus *b, int i)
+{
+	struct pollfd p = { .fd = unit_bus_fd(b), .events = POLLIN };
+
+	atomic_store(&fake.signal_unit, i + 1);
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	return unit_bus_process(b);
+}
+
+START_TEST(test_watch_signals)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+
+	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	ck_assert_int_eq(unit_watch(b, "app.service"), 0);
+	ck_assert_int_eq(atomic_load(&fake.subscribed), 1);
+	ck_assert_int_eq(unit_bus_process(b), 0);
+	/* units[0] is app.service: a change of it is seen, once. */
+	ck_assert_int_eq(signal_and_process(b, 0), 1);
+	ck_assert_int_eq(unit_bus_process(b), 0);
+	/* units[1], another unit: nothing. */
+	ck_assert_int_eq(signal_and_process(b, 1), 0);
+	ck_assert_int_eq(unit_watch(b, "bad name.service"), -EINVAL);
+	unit_bus_close(b);
+}
+END_TEST
+
+START_TEST(test_watch_closed)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+	struct pollfd p;
+
+	ck_assert_int_eq(unit_watch(b, "app.service"), 0);
+	p = (struct pollfd){ .fd = unit_bus_fd(b), .events = POLLIN };
+	atomic_store(&fake.drop, true);
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	ck_assert_int_lt(unit_bus_process(b), 0);
+	/* A query reconnects; the watch is made again on the new connection. */
+	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	ck_assert_int_eq(unit_watch(b, "app.service"), 0);
+	ck_assert_int_eq(atomic_load(&fake.subscribed), 2);
+	ck_assert_int_eq(signal_and_process(b, 0), 1);
+	unit_bus_close(b);
+}
+END_TEST
+
 START_TEST(test_open_no_bus)
 {
 	struct unit_bus *b = (struct unit_bus *)&b;
@@ -483,6 +577,8 @@ START_TEST(test_without_systemd)
 	ck_assert_ptr_eq(b, (struct unit_bus *)&b);
 	ck_assert_int_eq(unit_query(b, "app.service", &info), -EOPNOTSUPP);
 	ck_assert_int_eq(unit_query(b, "app", &info), -EINVAL);
+	ck_assert_int_eq(unit_watch(b, "app.service"), -EOPNOTSUPP);
+	ck_assert_int_eq(unit_bus_process(b), -EOPNOTSUPP);
 	unit_bus_close(NULL);
 }
 END_TEST
@@ -510,6 +606,8 @@ main(void)
 	tcase_add_test(tc, test_query_absent);
 	tcase_add_test(tc, test_query_timeout);
 	tcase_add_test(tc, test_query_reconnects);
+	tcase_add_test(tc, test_watch_signals);
+	tcase_add_test(tc, test_watch_closed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("open");
 	tcase_add_test(tc, test_open_no_bus);

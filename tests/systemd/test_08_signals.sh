@@ -1,0 +1,67 @@
+#!/bin/bash
+# 8. oomguard follows testsvc by systemd's signals, not by asking every
+# second. With the pair running, oomguard must say it follows the unit by
+# its signals; over WINDOW seconds of a quiet unit it must make at most
+# one round of questions (7 D-Bus method calls: the 30 s recheck; asking
+# every second would be about 7 a second), counted by busctl monitor on
+# its connection; and a systemctl restart of testsvc must reach it within
+# FOLLOW seconds (the recheck alone would take up to 30 s).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/testlib.sh"
+source "$here/../docker/lib.sh"
+source "$here/lib.sh"
+trap 'exit 143' TERM
+window=6
+follow=5
+
+sd_reset || {
+	t_fail "signals: set-up" "cannot stop the units or write the test files"
+	exit 0
+}
+cursor=$(sd_cursor)
+if ! sd_start_pair; then
+	t_fail "signals: start" "systemctl start failed: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
+	sd_save_journal 08_signals "$cursor"
+	exit 0
+fi
+# shellcheck disable=SC2317 # called through sd_wait
+following() { sd_messages "$cursor" "$SD_GUARD" | grep -q "following $SD_SVC by systemd's signals"; }
+if sd_wait 10 following; then
+	t_pass "signals: \"$(sd_messages "$cursor" "$SD_GUARD" | grep -m1 -o "following $SD_SVC by systemd's signals.*")\""
+else
+	t_fail "signals: subscribed" "no 'following $SD_SVC by systemd's signals' line: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
+	sd_save_journal 08_signals "$cursor"
+	exit 0
+fi
+
+# oomguard's connection on the bus, by its PID.
+gpid=$(sd_prop "$SD_GUARD" MainPID)
+conn=$(sd 20 busctl --system list --unique --no-legend | awk -v p="$gpid" '$2 == p { print $1; exit }')
+if [[ -z $conn ]]; then
+	t_fail "signals: quiet" "no bus connection of oomguard (pid $gpid) in busctl list"
+else
+	calls=$(sd $((window + 10)) timeout "$window" busctl --system monitor \
+		--match "type='method_call',sender='$conn'" 2>/dev/null | grep -c 'Type=method_call')
+	if ((calls <= 7)); then
+		t_pass "signals: $calls D-Bus method calls from oomguard ($conn) in ${window}s of a quiet unit"
+	else
+		t_fail "signals: quiet" "$calls D-Bus method calls from oomguard ($conn) in ${window}s: it asks instead of listening"
+	fi
+fi
+
+pid1=$(sd_prop "$SD_SVC" MainPID)
+mark=$(sd_cursor)
+sd 30 systemctl restart "$SD_SVC"
+pid2=$(sd_prop "$SD_SVC" MainPID)
+# shellcheck disable=SC2317 # called through sd_wait
+seen() { sd_messages "$mark" "$SD_GUARD" | grep -q "unit $SD_SVC: active, main pid $pid2,"; }
+t0=$SECONDS
+if [[ $pid2 != 0 && $pid2 != "$pid1" ]] && sd_wait "$follow" seen; then
+	t_pass "signals: systemctl restart followed (MainPID $pid1 -> $pid2) within $((SECONDS - t0 + 1))s: \"$(sd_messages "$mark" "$SD_GUARD" | grep -m1 "unit $SD_SVC: active, main pid $pid2,")\""
+else
+	t_fail "signals: restart followed" "MainPID $pid1 -> $pid2, no 'unit $SD_SVC: active, main pid $pid2' line within ${follow}s: $(sd_messages "$mark" "$SD_GUARD" | tail -4 | tr '\n' '|')"
+fi
+
+sd_save_journal 08_signals "$cursor"
+exit 0
