@@ -22,6 +22,11 @@
 #                              /etc/oomguard/testsvc.ini (none: no
 #                              file), daemon-reload, reset-failed
 #   sd_start_pair              start testsvc and oomguard@testsvc
+#   sd_begin NAME JOURNAL [GCSIM_ARGS [INI]]
+#                              a test's start: sd_reset, CURSOR (a global)
+#                              set, sd_start_pair, oomguard active; on a
+#                              failure t_fail "NAME: set-up" or "NAME:
+#                              start" (the journal saved as JOURNAL) and 1
 #   sd_cursor                  the journal's current cursor
 #   sd_entries CURSOR FIELDS [MATCH...]
 #                              journal entries after CURSOR that satisfy
@@ -294,6 +299,21 @@ sd_guard_entries() {
 
 sd_messages() {
 	sd_entries "$1" MESSAGE -u "$2"
+}
+
+sd_begin() {
+	local name=$1 journal=$2
+	shift 2
+	if ! sd_reset "$@"; then
+		t_fail "$name: set-up" "cannot stop the units or write the test files"
+		return 1
+	fi
+	cursor=$(sd_cursor)
+	if ! sd_start_pair || [[ $(sd_prop "$SD_GUARD" ActiveState) != active ]]; then
+		t_fail "$name: start" "systemctl start failed or $SD_GUARD not active ($(sd_prop "$SD_GUARD" ActiveState)): $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
+		sd_save_journal "$journal" "$cursor"
+		return 1
+	fi
 }
 
 sd_save_journal() {

@@ -9,12 +9,7 @@
 #    kernel within seconds, so the tests where it survives show oomguard's
 #    doing.
 # Run by run.sh, which starts the container and installs the files.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 
 sd_reset || t_fail "harness: set-up" "cannot stop the units or write the test files"
 

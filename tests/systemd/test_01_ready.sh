@@ -5,12 +5,7 @@
 # level gc"). testsvc is started first, so that this checks READY alone;
 # whether the unit's own dependencies name testsvc.service (After=, and
 # WantedBy= so that starting testsvc starts it) is a check of its own.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 
 sd_reset || {
 	t_fail "ready: set-up" "cannot stop the units or write the test files"

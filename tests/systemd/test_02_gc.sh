@@ -7,24 +7,10 @@
 # OOM-killed (test_00's control shows it is within seconds without
 # oomguard): same MainPID, NRestarts unchanged, oom_kill 0 in its v1
 # memory cgroup.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 secs=${GC_SECS:-20}
 
-sd_reset || {
-	t_fail "gc: set-up" "cannot stop the units or write the test files"
-	exit 0
-}
-cursor=$(sd_cursor)
-if ! sd_start_pair; then
-	t_fail "gc: start" "systemctl start failed: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
-	sd_save_journal 02_gc "$cursor"
-	exit 0
-fi
+sd_begin gc 02_gc || exit 0
 pid=$(sd_prop "$SD_SVC" MainPID)
 restarts=$(sd_prop "$SD_SVC" NRestarts)
 wd0=$(sd_prop "$SD_GUARD" WatchdogTimestampMonotonic)

@@ -11,12 +11,7 @@
 # oomguard must send SIGTERM to testsvc's MainPID (OOMGUARD_LEVEL=restart),
 # gcsim exits, systemd restarts testsvc (Restart=always), and a later
 # journal entry of oomguard must target the new MainPID.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 
 ini='[gc]
 at = none
@@ -25,16 +20,7 @@ rearm_below = 30%
 [restart]
 at = 60%
 startup = 2s'
-sd_reset "--live 40 --rate 64 --usr1 ignore --exit-code 0" "$ini" || {
-	t_fail "restart: set-up" "cannot stop the units or write the test files"
-	exit 0
-}
-cursor=$(sd_cursor)
-if ! sd_start_pair; then
-	t_fail "restart: start" "systemctl start failed: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
-	sd_save_journal 03_restart "$cursor"
-	exit 0
-fi
+sd_begin restart 03_restart "--live 40 --rate 64 --usr1 ignore --exit-code 0" "$ini" || exit 0
 pid1=$(sd_prop "$SD_SVC" MainPID)
 fields=OOMGUARD_LEVEL,OOMGUARD_ACTION,OOMGUARD_PID,OOMGUARD_OUTCOME,__CURSOR,_PID,MESSAGE
 

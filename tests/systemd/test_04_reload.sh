@@ -9,12 +9,7 @@
 # new levels ("limit 256.0MiB: gc at 128.0MiB, ..."), "configuration
 # reloaded", and gc requests below the old level; the unit stays active
 # with the same MainPID (a reload, not a restart).
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 fields=OOMGUARD_METRIC_BYTES,OOMGUARD_LIMIT_BYTES,OOMGUARD_PID,OOMGUARD_OUTCOME,MESSAGE
 
 ini_at() {
@@ -27,16 +22,7 @@ below_pct() {
 		awk -F'\t' -v pct="$2" '{ n++; if ($2 > 0 && $1 * 100 < $2 * pct) b++ } END { print n + 0, b + 0 }'
 }
 
-sd_reset "--live 40 --rate 64" "$(ini_at 75%)" || {
-	t_fail "reload: set-up" "cannot stop the units or write the test files"
-	exit 0
-}
-cursor=$(sd_cursor)
-if ! sd_start_pair; then
-	t_fail "reload: start" "systemctl start failed: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
-	sd_save_journal 04_reload "$cursor"
-	exit 0
-fi
+sd_begin reload 04_reload "--live 40 --rate 64" "$(ini_at 75%)" || exit 0
 guard=$(sd_prop "$SD_GUARD" MainPID)
 sleep 5
 read -r before before_low < <(below_pct "$cursor" 75)

@@ -7,12 +7,7 @@
 # with the same MainPID, and the old levels must stay in force: gc
 # requests go on, some of them below 75% (the default level a failed parse
 # could have fallen back to). Same gcsim as test_04 (40% live).
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 fields=OOMGUARD_METRIC_BYTES,OOMGUARD_LIMIT_BYTES,OOMGUARD_PID,OOMGUARD_OUTCOME,MESSAGE
 
 ini_at() {
@@ -23,16 +18,7 @@ below_pct() {
 		awk -F'\t' -v pct="$2" '{ n++; if ($2 > 0 && $1 * 100 < $2 * pct) b++ } END { print n + 0, b + 0 }'
 }
 
-sd_reset "--live 40 --rate 64" "$(ini_at 50%)" || {
-	t_fail "bad reload: set-up" "cannot stop the units or write the test files"
-	exit 0
-}
-cursor=$(sd_cursor)
-if ! sd_start_pair; then
-	t_fail "bad reload: start" "systemctl start failed: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
-	sd_save_journal 05_bad_reload "$cursor"
-	exit 0
-fi
+sd_begin "bad reload" 05_bad_reload "--live 40 --rate 64" "$(ini_at 50%)" || exit 0
 guard=$(sd_prop "$SD_GUARD" MainPID)
 sleep 4
 read -r before before_low < <(below_pct "$cursor" 75)

@@ -4,23 +4,9 @@
 # with the same MainPID. gcsim here keeps 30% live and collects on its own
 # at 60%, so it can run on without oomguard and "keeps running" can be
 # watched for a few seconds.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 
-sd_reset "--live 30 --rate 64" || {
-	t_fail "stop: set-up" "cannot stop the units or write the test files"
-	exit 0
-}
-cursor=$(sd_cursor)
-if ! sd_start_pair || [[ $(sd_prop "$SD_GUARD" ActiveState) != active ]]; then
-	t_fail "stop: start" "$SD_GUARD is $(sd_prop "$SD_GUARD" ActiveState), not active: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
-	sd_save_journal 06_stop "$cursor"
-	exit 0
-fi
+sd_begin stop 06_stop "--live 30 --rate 64" || exit 0
 sleep 2
 pid=$(sd_prop "$SD_SVC" MainPID)
 

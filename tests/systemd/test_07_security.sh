@@ -2,12 +2,7 @@
 # 7. `systemd-analyze security oomguard@testsvc.service`: the exposure
 # score is printed as a figure, not checked; only an error of the command
 # itself fails. The full table goes to $DK_LOGDIR/07_security.txt.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 
 out=$(sd 60 systemd-analyze security --no-pager "$SD_GUARD" 2>&1)
 rc=$?

@@ -6,25 +6,11 @@
 # every second would be about 7 a second), counted by busctl monitor on
 # its connection; and a systemctl restart of testsvc must reach it within
 # FOLLOW seconds (the recheck alone would take up to 30 s).
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/testlib.sh"
-source "$here/../docker/lib.sh"
-source "$here/lib.sh"
-trap 'exit 143' TERM
+source "$(dirname "$0")/test.sh"
 window=6
 follow=5
 
-sd_reset || {
-	t_fail "signals: set-up" "cannot stop the units or write the test files"
-	exit 0
-}
-cursor=$(sd_cursor)
-if ! sd_start_pair; then
-	t_fail "signals: start" "systemctl start failed: $(sd_messages "$cursor" "$SD_GUARD" | tail -4 | tr '\n' '|')"
-	sd_save_journal 08_signals "$cursor"
-	exit 0
-fi
+sd_begin signals 08_signals || exit 0
 # shellcheck disable=SC2317 # called through sd_wait
 following() { sd_messages "$cursor" "$SD_GUARD" | grep -q "following $SD_SVC by systemd's signals"; }
 if sd_wait 10 following; then
