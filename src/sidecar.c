@@ -133,7 +133,7 @@ bus_unwatch(struct watch *w)
 	if (w->bus_ev != NULL)
 		event_free(w->bus_ev);
 	w->bus_ev = NULL;
-	w->bus_fd = -1;
+	w->bus_gen = 0;
 }
 
 static void
@@ -159,12 +159,13 @@ bus_cb(evutil_socket_t fd, short what, void *arg)
 static void
 bus_watch(struct watch *w)
 {
+	unsigned gen = unit_bus_generation(w->bus);
 	int fd = unit_bus_fd(w->bus), r;
 
-	if (fd < 0 || fd == w->bus_fd)
+	if (fd < 0 || gen == w->bus_gen)
 		return;
 	bus_unwatch(w);
-	w->bus_fd = fd;
+	w->bus_gen = gen;
 	r = unit_watch(w->bus, w->opts->unit);
 	if (r >= 0) {
 		w->bus_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, bus_cb, w);
@@ -176,7 +177,7 @@ bus_watch(struct watch *w)
 		         "second",
 		    w->opts->unit, strerror(-r));
 		bus_unwatch(w);
-		w->bus_fd = fd;
+		w->bus_gen = gen;
 		return;
 	}
 	log_info("following %s by systemd's signals (and asking about it every %ds)", w->opts->unit,

@@ -100,9 +100,10 @@ unit_invocation_format(const unsigned char *id, size_t len, char ret[33])
 #define UNIT_QUERY_ATTEMPTS 3
 
 struct unit_bus {
-	sd_bus *bus;        /* NULL after a reconnection failed */
-	sd_bus_slot *match; /* the watched unit's PropertiesChanged, on bus */
-	bool changed;       /* one came since unit_bus_process() last said so */
+	sd_bus *bus;         /* NULL after a reconnection failed */
+	sd_bus_slot *match;  /* the watched unit's PropertiesChanged, on bus */
+	bool changed;        /* one came since unit_bus_process() last said so */
+	unsigned generation; /* connections made so far */
 };
 
 static int
@@ -136,6 +137,7 @@ unit_bus_open(struct unit_bus **ret)
 		free(b);
 		return r;
 	}
+	b->generation = 1;
 	*ret = b;
 	return 0;
 }
@@ -172,7 +174,14 @@ bus_reopen(struct unit_bus *b)
 	b->match = sd_bus_slot_unref(b->match);
 	sd_bus_flush_close_unref(b->bus);
 	b->bus = bus;
+	b->generation++;
 	return 0;
+}
+
+unsigned
+unit_bus_generation(const struct unit_bus *b)
+{
+	return b->generation;
 }
 
 /* Copy a string into a buffer of len bytes. Return 0 or -ENAMETOOLONG. */
@@ -408,6 +417,13 @@ unit_bus_fd(struct unit_bus *b)
 {
 	(void)b;
 	return -EOPNOTSUPP;
+}
+
+unsigned
+unit_bus_generation(const struct unit_bus *b)
+{
+	(void)b;
+	return 0;
 }
 
 int

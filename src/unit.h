@@ -49,6 +49,11 @@ int unit_invocation_format(const unsigned char *id, size_t len, char ret[33]);
  * bus, -EOPNOTSUPP when built without libsystemd). */
 int unit_bus_open(struct unit_bus **ret);
 
+/* Which connection b is on: 1 for the first, one more at each
+ * reconnection (unit_query() makes them). A watch (unit_watch()) is good
+ * for one connection only. */
+unsigned unit_bus_generation(const struct unit_bus *b);
+
 /* Close b; NULL is allowed. */
 void unit_bus_close(struct unit_bus *b);
 
@@ -72,8 +77,9 @@ int unit_query(struct unit_bus *b, const char *name, struct unit_info *ret);
  * and a match on the PropertiesChanged signals of the unit's object),
  * so that the caller need not ask every second. Signals are read by
  * unit_bus_process() when the descriptor of unit_bus_fd() is readable.
- * A connection that unit_query() had to reopen has lost the watch: the
- * descriptor changes then, and the caller calls this again. Return 0, or
+ * A connection that unit_query() had to reopen has lost the watch (and
+ * may have another descriptor): unit_bus_generation() tells, and the
+ * caller calls this again. Return 0, or
  * -errno (-EINVAL for a bad name, -EOPNOTSUPP without libsystemd).
  */
 int unit_watch(struct unit_bus *b, const char *name);

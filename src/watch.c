@@ -638,7 +638,6 @@ watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *o
 	w->mem.usage_fd = -1;
 	action_target_init(&w->target);
 	w->rescue.limit_fd = w->rescue.memsw_fd = -1;
-	w->bus_fd = -1;
 	w->timing = (struct policy_timing){ cfg->gc_cooldown_usec, cfg->restart_grace_usec,
 		cfg->restart_startup_usec };
 	w->sched = (struct schedule_params){ cfg->poll_min_usec, cfg->poll_max_usec,

@@ -133,7 +133,7 @@ struct watch {
 	bool unit_failing;       /* a failure to ask or to locate was logged */
 	struct event *bus_ev;    /* the bus readable: systemd's signals */
 	struct event *follow_ev; /* ask about the unit shortly (a signal came) */
-	int bus_fd;              /* the connection the unit is watched on, or -1 */
+	unsigned bus_gen;        /* the connection a watch was tried on, or 0 */
 	unsigned unit_ticks;     /* ticks since the unit was last asked about */
 	struct event *tick_ev;   /* every second: the unit, the status line */
 	struct event *wd_ev;     /* WATCHDOG=1 */

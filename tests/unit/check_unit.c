@@ -542,12 +542,14 @@ START_TEST(test_watch_closed)
 	struct pollfd p;
 
 	ck_assert_int_eq(unit_watch(b, "app.service"), 0);
+	ck_assert_uint_eq(unit_bus_generation(b), 1);
 	p = (struct pollfd){ .fd = unit_bus_fd(b), .events = POLLIN };
 	atomic_store(&fake.drop, true);
 	ck_assert_int_eq(poll(&p, 1, 2000), 1);
 	ck_assert_int_lt(unit_bus_process(b), 0);
 	/* A query reconnects; the watch is made again on the new connection. */
 	ck_assert_int_eq(unit_query(b, "app.service", &info), 0);
+	ck_assert_uint_eq(unit_bus_generation(b), 2);
 	ck_assert_int_eq(unit_watch(b, "app.service"), 0);
 	ck_assert_int_eq(atomic_load(&fake.subscribed), 2);
 	ck_assert_int_eq(signal_and_process(b, 0), 1);
@@ -578,6 +580,7 @@ START_TEST(test_without_systemd)
 	ck_assert_int_eq(unit_query(b, "app.service", &info), -EOPNOTSUPP);
 	ck_assert_int_eq(unit_query(b, "app", &info), -EINVAL);
 	ck_assert_int_eq(unit_watch(b, "app.service"), -EOPNOTSUPP);
+	ck_assert_uint_eq(unit_bus_generation(b), 0);
 	ck_assert_int_eq(unit_bus_process(b), -EOPNOTSUPP);
 	unit_bus_close(NULL);
 }
