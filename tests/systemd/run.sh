@@ -33,7 +33,8 @@
 #       test_07_security  systemd-analyze security (the score is printed)
 #       test_08_signals   the unit followed by systemd's signals: at most
 #                         one round of D-Bus calls in 6 s of a quiet unit,
-#                         a systemctl restart seen within 5 s
+#                         a systemctl restart seen within 5 s, also
+#                         after dbus.service restarted
 #
 # Everything this run started is removed on exit: the container (label
 # oomguard-test=<run id>), superseded builds of the image, and dockerd if
