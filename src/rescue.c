@@ -198,7 +198,6 @@ rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 	if (ret < 0)
 		return ret;
 	r->locked_bytes = lock_what_fits(r->addr, bytes);
-	r->locked = r->locked_bytes == bytes;
 	r->held = true;
 	return 0;
 }
@@ -234,7 +233,6 @@ rescue_release(struct rescue *r)
 	r->addr = NULL;
 	r->mapped_bytes = 0;
 	r->locked_bytes = 0;
-	r->locked = false;
 	return ret;
 }
 

@@ -27,8 +27,9 @@ struct rescue {
 	size_t region_bytes;
 	void *addr;
 	size_t mapped_bytes;
-	size_t locked_bytes; /* locked, from its start: what RLIMIT_MEMLOCK allowed */
-	bool locked;         /* all of it */
+	/* locked, from its start: what RLIMIT_MEMLOCK allowed (all of it when
+	 * it equals bytes) */
+	size_t locked_bytes;
 	/* limit: the limit file, open for writing, and the limit to restore */
 	int limit_fd;
 	/* v1 with swap accounting: memory.memsw.limit_in_bytes, which must
@@ -57,7 +58,7 @@ int rescue_lock_self(size_t stack_bytes);
 int rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int version);
 
 /* Hold a reserve of bytes for a cgroup whose limit is limit_bytes: memory
- * mode maps and touches it (and locks it where allowed, *ret_locked says);
+ * mode maps and touches it (and locks what RLIMIT_MEMLOCK allows: r->locked_bytes);
  * limit mode only records the limit to raise from. Return 0, or -errno
  * (-ENOMEM when it cannot be mapped). Not for the rescue path. */
 int rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes);
