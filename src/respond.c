@@ -213,6 +213,17 @@ log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, cons
 	    msg, f, sizeof(f) / sizeof(f[0]));
 }
 
+/* A restart or kill of the app is oomguard's doing: its end is restarted
+ * (on-watchdog) and logged with why. */
+static void
+note_app_ending(struct watch *w, enum policy_action a)
+{
+	if ((a == POLICY_RESTART || a == POLICY_KILL) && w->have_child) {
+		w->by_watchdog = true;
+		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
+	}
+}
+
 void
 respond_act(struct watch *w, enum policy_action a)
 {
@@ -222,10 +233,7 @@ respond_act(struct watch *w, enum policy_action a)
 	char outcome[160];
 	int r;
 
-	if (a != POLICY_GC && w->have_child) {
-		w->by_watchdog = true;
-		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
-	}
+	note_app_ending(w, a);
 	if (w->cfg->dry_run) {
 		log_action(w, a, sig, res.pid, "dry run, not sent", false);
 		return;
@@ -335,7 +343,7 @@ respond_reserve_sync(struct watch *w)
 	w->reserve_failing = false;
 	if (w->rescue.mode == RESERVE_LIMIT)
 		snprintf(how, sizeof(how), " (the limit is raised by it for a rescue)");
-	else if (w->rescue.locked)
+	else if (w->rescue.locked_bytes == w->rescue.bytes)
 		snprintf(how, sizeof(how), " (locked)");
 	else
 		snprintf(how, sizeof(how), " (%s of it locked: RLIMIT_MEMLOCK)",
@@ -399,10 +407,7 @@ respond_rescue(struct watch *w, enum policy_action a)
 	struct action_result res = { 0, 0, 0, w->target.pid };
 	uint64_t reserve_bytes = w->rescue.bytes;
 
-	if (a != POLICY_GC && a != POLICY_NONE && w->have_child) {
-		w->by_watchdog = true;
-		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
-	}
+	note_app_ending(w, a);
 	if (!w->cfg->dry_run) {
 		if (a != POLICY_NONE && w->target.pidfd >= 0)
 			sent = action_signal_target(&w->actx, &w->target, sig, false, &res);
