@@ -77,7 +77,7 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$($$*_M
 # The workloads are test tools, built the same way under every target (not
 # instrumented by check-asan, whose memory overhead would change what they
 # measure).
-$(BUILD)/workload/%: tests/workload/%.c tests/workload/usage.h | $(BUILD)/workload
+$(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/workload
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -g -o $@ $<
 
 # Debian packages the build and the tests need; installed only when missing.

@@ -82,6 +82,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define MIB_BYTES      ((size_t)1 << 20)
 #define PAGE_BYTES     4096
 #define MAX_CHUNKS     4096
@@ -142,15 +144,6 @@ out_line(struct outbuf *o)
 	o->buf[o->len++] = '\n';
 	(void)!write(STDOUT_FILENO, o->buf, o->len);
 	o->len = 0;
-}
-
-static uint64_t
-clock_usec(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* "<mono_usec> <real_usec>", read back to back. */

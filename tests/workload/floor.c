@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "usage.h"
+#include "workload.h"
 
 static int
 die(const char *what)

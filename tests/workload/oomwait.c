@@ -43,14 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t
-clock_usec(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "workload.h"
 
 /* Read under_oom from an open memory.oom_control. Return 0 or 1, or a
  * negative errno (-ENODEV once the cgroup is removed). */

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "usage.h"
+#include "workload.h"
 
 #define PAGE  4096
 #define ARENA (1UL << 30)
