@@ -30,6 +30,18 @@
 #                              within SECS
 #   dk_wait_log CONTAINER REGEX SECS
 #                              wait for a line matching REGEX in docker logs
+#   dk_harness NAME RUN_PREFIX a suite's run (tests/docker, tests/systemd):
+#                              DK_RUN, DK_LOGDIR and T_RESULTS made and
+#                              exported, the clock started, SIGTERM/INT
+#                              turned into exit 143, dk_cleanup on exit
+#   dk_cleanup                 remove this run's containers, prune the
+#                              project's superseded images, stop the
+#                              dockerd this run started; keep the logs when
+#                              something failed or KEEP_LOGS is set
+#   dk_phase NAME              print how long the run has taken so far
+#   dk_finish [FN]             dk_cleanup, then FN (a last check), then the
+#                              summary line and the exit status that goes
+#                              with it: the summary comes last
 #
 # Every container gets the label oomguard-test=$DK_RUN, so that the EXIT
 # trap removes exactly those, whatever script started them. Images are kept
@@ -421,4 +433,42 @@ dk_field_guarded() {
 		t_fail "$name: gc requests" "$gcs sent, $served served, $escal escalations, $pids app starts"
 	fi
 	dk_rm "$c"
+}
+
+dk_harness() {
+	dk_started=$SECONDS
+	export DK_RUN="$2$$"
+	DK_LOGDIR=$(mktemp -d "/tmp/oomguard-$1.XXXXXX")
+	export DK_LOGDIR
+	T_RESULTS=$(mktemp "/tmp/oomguard-$1-results.XXXXXX")
+	export T_RESULTS
+	trap 'exit 143' TERM INT
+	trap 'dk_cleanup; rm -f "$T_RESULTS"' EXIT
+}
+
+dk_cleanup() {
+	local failed=0
+	dk_rm_all
+	# Superseded builds of the project's test images, nobody else's.
+	dk 120 image prune -f --filter label=oomguard-test=1 >/dev/null 2>&1
+	dk_daemon_down
+	grep -q '^fail$' "$T_RESULTS" 2>/dev/null && failed=1
+	if ((failed)) || [[ -n ${KEEP_LOGS:-} ]]; then
+		echo "logs kept in $DK_LOGDIR"
+	else
+		rm -rf "$DK_LOGDIR"
+	fi
+}
+
+dk_phase() {
+	printf -- '-- %s (%ds)\n' "$1" $((SECONDS - dk_started))
+}
+
+dk_finish() {
+	trap 'rm -f "$T_RESULTS"' EXIT
+	dk_cleanup
+	[[ -z ${1:-} ]] || "$1"
+	dk_phase "done"
+	t_summary
+	exit
 }

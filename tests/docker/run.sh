@@ -37,12 +37,7 @@ root=$(cd "$here/../.." && pwd)
 source "$root/tests/lib/testlib.sh"
 source "$here/lib.sh"
 
-started=$SECONDS
-export DK_RUN="r$$"
-DK_LOGDIR=$(mktemp -d /tmp/oomguard-docker.XXXXXX)
-export DK_LOGDIR
-T_RESULTS=$(mktemp /tmp/oomguard-docker-results.XXXXXX)
-export T_RESULTS
+dk_harness docker r
 export FIELD_SECS=${FIELD_SECS:-60}
 export IMG_OOMGUARD=oomguard-test/oomguard:latest
 export IMG_GO=oomguard-test/example-go:latest
@@ -50,45 +45,14 @@ export IMG_PYTHON=oomguard-test/example-python:latest
 export IMG_NODE=oomguard-test/example-node:latest
 export IMG_BUSYBOX=oomguard-test/busybox-gcapp:latest
 
-cleanup() {
-	local failed=0
-	dk_rm_all
-	# Superseded builds of our own images, nobody else's.
-	dk 120 image prune -f --filter label=oomguard-test=1 >/dev/null 2>&1
-	dk_daemon_down
-	grep -q '^fail$' "$T_RESULTS" 2>/dev/null && failed=1
-	if ((failed)) || [[ -n ${KEEP_LOGS:-} ]]; then
-		echo "logs kept in $DK_LOGDIR"
-	else
-		rm -rf "$DK_LOGDIR"
-	fi
-}
-trap 'exit 143' TERM INT
-trap 'cleanup; rm -f "$T_RESULTS"' EXIT
-
-# phase NAME: print how long the run has taken so far.
-phase() {
-	printf -- '-- %s (%ds)\n' "$1" $((SECONDS - started))
-}
-
-# finish: the closing line, and the exit status that goes with it. The
-# summary must come after cleanup's messages, so cleanup runs first.
-finish() {
-	trap 'rm -f "$T_RESULTS"' EXIT
-	cleanup
-	phase "done"
-	t_summary
-	exit
-}
-
 if ((EUID != 0)); then
 	t_skip "docker suite" "needs root (dockerd, debootstrap, the host's cgroup files)"
-	finish
+	dk_finish
 fi
 
-dk_engine_ready || finish
+dk_engine_ready || dk_finish
 
-phase "images"
+dk_phase "images"
 base=(--build-arg "BUILD_IMAGE=$DK_DEBIAN:bookworm-$DK_BASE_VERSION")
 if dk_build 1200 "$IMG_OOMGUARD" "$root" "${base[@]}" \
 	--build-arg "RUN_IMAGE=$DK_DEBIAN:bookworm-slim-$DK_BASE_VERSION" &&
@@ -102,17 +66,17 @@ if dk_build 1200 "$IMG_OOMGUARD" "$root" "${base[@]}" \
 	t_pass "images build from local bases: the project's, the Go, Python and Node examples, busybox + static binaries"
 else
 	t_fail "images" "a docker build failed"
-	finish
+	dk_finish
 fi
 
 for t in "$here"/test_*.sh; do
 	name=$(basename "$t" .sh)
 	[[ -n ${ONLY:-} && $name != *"$ONLY"* ]] && continue
-	phase "$name"
+	dk_phase "$name"
 	t_timeout "${TEST_TIMEOUT:-400}" bash "$t"
 	rc=$?
 	((rc == 124)) && t_fail "$name" "timed out after ${TEST_TIMEOUT:-400}s"
 	((rc != 0 && rc != 124)) && t_fail "$name" "exited with status $rc"
 	dk_rm_all
 done
-finish
+dk_finish

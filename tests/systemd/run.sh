@@ -58,33 +58,8 @@ source "$root/tests/lib/testlib.sh"
 source "$root/tests/docker/lib.sh"
 source "$here/lib.sh"
 
-started=$SECONDS
-export DK_RUN="s$$"
-DK_LOGDIR=$(mktemp -d /tmp/oomguard-systemd.XXXXXX)
-export DK_LOGDIR
-T_RESULTS=$(mktemp /tmp/oomguard-systemd-results.XXXXXX)
-export T_RESULTS
+dk_harness systemd s
 OOMGUARD_UNIT=${OOMGUARD_UNIT:-$root/systemd/oomguard@.service}
-
-cleanup() {
-	local failed=0
-	dk_rm_all
-	# Superseded builds of the project's test images, nobody else's.
-	dk 120 image prune -f --filter label=oomguard-test=1 >/dev/null 2>&1
-	dk_daemon_down
-	grep -q '^fail$' "$T_RESULTS" 2>/dev/null && failed=1
-	if ((failed)) || [[ -n ${KEEP_LOGS:-} ]]; then
-		echo "logs kept in $DK_LOGDIR"
-	else
-		rm -rf "$DK_LOGDIR"
-	fi
-}
-trap 'exit 143' TERM INT
-trap 'cleanup; rm -f "$T_RESULTS"' EXIT
-
-phase() {
-	printf -- '-- %s (%ds)\n' "$1" $((SECONDS - started))
-}
 
 # host_cgroup_mounts: the host's cgroup mounts with their superblock
 # options, and what /sys/fs/cgroup holds. A systemd that reached the host's
@@ -95,47 +70,43 @@ host_cgroup_mounts() {
 }
 host_before=$(host_cgroup_mounts)
 
-# finish: cleanup first, so that the summary is the last line.
-finish() {
-	trap 'rm -f "$T_RESULTS"' EXIT
-	cleanup
+# host_unchanged: the check dk_finish runs after the cleanup.
+# shellcheck disable=SC2317 # called through dk_finish
+host_unchanged() {
 	if [[ $(host_cgroup_mounts) != "$host_before" ]]; then
 		t_fail "host cgroup mounts" "changed during the run: $(diff <(printf '%s\n' "$host_before") <(host_cgroup_mounts) | tr '\n' ' ')"
 	fi
-	phase "done"
-	t_summary
-	exit
 }
 
 for v in OOMGUARD WORKLOAD_DIR; do
 	if [[ -z ${!v:-} ]]; then
 		echo "usage: OOMGUARD=/abs/path/oomguard WORKLOAD_DIR=/abs/path/workload bash $0" >&2
 		t_fail "arguments" "$v is not set"
-		finish
+		dk_finish host_unchanged
 	fi
 done
 for f in "$OOMGUARD" "$WORKLOAD_DIR/gcsim" "$OOMGUARD_UNIT"; do
 	if [[ ! -f $f ]]; then
 		t_fail "arguments" "$f does not exist"
-		finish
+		dk_finish host_unchanged
 	fi
 done
 export OOMGUARD WORKLOAD_DIR
 
 if ((EUID != 0)); then
 	t_skip "systemd suite" "needs root (dockerd, debootstrap)"
-	finish
+	dk_finish host_unchanged
 fi
 
-dk_engine_ready || finish
+dk_engine_ready || dk_finish host_unchanged
 
-phase "image"
+dk_phase "image"
 if ! sd_image; then
 	t_fail "image" "docker build failed (log in $DK_LOGDIR)"
-	finish
+	dk_finish host_unchanged
 fi
 
-phase "container"
+dk_phase "container"
 missing=$(sd_missing_caps)
 [[ -n $missing ]] && echo "capabilities this host cannot grant (not given to the container): $missing"
 t0=$SECONDS
@@ -148,15 +119,15 @@ if sd_container_up; then
 	fi
 else
 	t_fail "systemd boot" "see the messages above"
-	finish
+	dk_finish host_unchanged
 fi
 
-phase "install"
+dk_phase "install"
 if sd_install "$OOMGUARD_UNIT" "$here/testsvc.service"; then
 	t_pass "oomguard, gcsim, oomguard@.service ($(realpath --relative-to="$root" "$OOMGUARD_UNIT" 2>/dev/null || echo "$OOMGUARD_UNIT")) and testsvc.service installed"
 else
 	t_fail "install" "docker cp, a missing library or daemon-reload failed"
-	finish
+	dk_finish host_unchanged
 fi
 # The tests start oomguard@testsvc themselves; enabling it is a check of
 # the unit file's [Install] section, not something they depend on.
@@ -170,10 +141,10 @@ fi
 for t in "$here"/test_*.sh; do
 	name=$(basename "$t" .sh)
 	[[ -n ${ONLY:-} && $name != *"$ONLY"* ]] && continue
-	phase "$name"
+	dk_phase "$name"
 	t_timeout "${TEST_TIMEOUT:-180}" bash "$t"
 	rc=$?
 	((rc == 124)) && t_fail "$name" "timed out after ${TEST_TIMEOUT:-180}s"
 	((rc != 0 && rc != 124)) && t_fail "$name" "exited with status $rc"
 done
-finish
+dk_finish host_unchanged
