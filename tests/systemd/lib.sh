@@ -22,6 +22,11 @@
 #                              /etc/oomguard/testsvc.ini (none: no
 #                              file), daemon-reload, reset-failed
 #   sd_start_pair              start testsvc and oomguard@testsvc
+#   sd_ini_gc_at LEVEL         an oomguard configuration with [gc] at =
+#                              LEVEL and rearm_below = 30%
+#   sd_gc_below CURSOR PCT     oomguard's gc requests after CURSOR, and how
+#                              many of them went out below PCT percent of
+#                              the limit: prints "TOTAL BELOW"
 #   sd_begin NAME JOURNAL [GCSIM_ARGS [INI]]
 #                              a test's start: sd_reset, CURSOR (a global)
 #                              set, sd_start_pair, oomguard active; on a
@@ -299,6 +304,16 @@ sd_guard_entries() {
 
 sd_messages() {
 	sd_entries "$1" MESSAGE -u "$2"
+}
+
+sd_ini_gc_at() {
+	printf '[gc]\nat = %s\nrearm_below = 30%%\n' "$1"
+}
+
+sd_gc_below() {
+	sd_guard_entries "$1" OOMGUARD_METRIC_BYTES,OOMGUARD_LIMIT_BYTES,OOMGUARD_PID,OOMGUARD_OUTCOME,MESSAGE \
+		OOMGUARD_LEVEL=gc |
+		awk -F'\t' -v pct="$2" '{ n++; if ($2 > 0 && $1 * 100 < $2 * pct) b++ } END { print n + 0, b + 0 }'
 }
 
 sd_begin() {

@@ -10,24 +10,12 @@
 # reloaded", and gc requests below the old level; the unit stays active
 # with the same MainPID (a reload, not a restart).
 source "$(dirname "$0")/test.sh"
-fields=OOMGUARD_METRIC_BYTES,OOMGUARD_LIMIT_BYTES,OOMGUARD_PID,OOMGUARD_OUTCOME,MESSAGE
-
-ini_at() {
-	printf '[gc]\nat = %s\nrearm_below = 30%%\n' "$1"
-}
-# below_pct CURSOR PCT: gc requests after CURSOR, and how many of them went
-# out below PCT percent of the limit: prints "TOTAL BELOW".
-below_pct() {
-	sd_guard_entries "$1" "$fields" OOMGUARD_LEVEL=gc |
-		awk -F'\t' -v pct="$2" '{ n++; if ($2 > 0 && $1 * 100 < $2 * pct) b++ } END { print n + 0, b + 0 }'
-}
-
-sd_begin reload 04_reload "--live 40 --rate 64" "$(ini_at 75%)" || exit 0
+sd_begin reload 04_reload "--live 40 --rate 64" "$(sd_ini_gc_at 75%)" || exit 0
 guard=$(sd_prop "$SD_GUARD" MainPID)
 sleep 5
-read -r before before_low < <(below_pct "$cursor" 75)
+read -r before before_low < <(sd_gc_below "$cursor" 75)
 
-ini_at 50% | sd_write "$SD_INI"
+sd_ini_gc_at 50% | sd_write "$SD_INI"
 reload_cursor=$(sd_cursor)
 out=$(sd 30 systemctl reload "$SD_GUARD" 2>&1)
 rc=$?
@@ -36,7 +24,7 @@ sleep 5
 state=$(sd_prop "$SD_GUARD" ActiveState)
 guard_now=$(sd_prop "$SD_GUARD" MainPID)
 msgs=$(sd_messages "$reload_cursor" "$SD_GUARD")
-read -r after after_low < <(below_pct "$reload_cursor" 75)
+read -r after after_low < <(sd_gc_below "$reload_cursor" 75)
 
 if ((rc == 0)) && [[ $state == active && $guard_now == "$guard" ]]; then
 	t_pass "reload: systemctl reload returned 0, unit active, MainPID $guard unchanged"

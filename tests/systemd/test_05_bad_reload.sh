@@ -8,22 +8,12 @@
 # requests go on, some of them below 75% (the default level a failed parse
 # could have fallen back to). Same gcsim as test_04 (40% live).
 source "$(dirname "$0")/test.sh"
-fields=OOMGUARD_METRIC_BYTES,OOMGUARD_LIMIT_BYTES,OOMGUARD_PID,OOMGUARD_OUTCOME,MESSAGE
-
-ini_at() {
-	printf '[gc]\nat = %s\nrearm_below = 30%%\n' "$1"
-}
-below_pct() {
-	sd_guard_entries "$1" "$fields" OOMGUARD_LEVEL=gc |
-		awk -F'\t' -v pct="$2" '{ n++; if ($2 > 0 && $1 * 100 < $2 * pct) b++ } END { print n + 0, b + 0 }'
-}
-
-sd_begin "bad reload" 05_bad_reload "--live 40 --rate 64" "$(ini_at 50%)" || exit 0
+sd_begin "bad reload" 05_bad_reload "--live 40 --rate 64" "$(sd_ini_gc_at 50%)" || exit 0
 guard=$(sd_prop "$SD_GUARD" MainPID)
 sleep 4
-read -r before before_low < <(below_pct "$cursor" 75)
+read -r before before_low < <(sd_gc_below "$cursor" 75)
 
-ini_at banana | sd_write "$SD_INI"
+sd_ini_gc_at banana | sd_write "$SD_INI"
 reload_cursor=$(sd_cursor)
 out=$(sd 30 systemctl reload "$SD_GUARD" 2>&1)
 rc=$?
@@ -32,7 +22,7 @@ sleep 6
 state=$(sd_prop "$SD_GUARD" ActiveState)
 guard_now=$(sd_prop "$SD_GUARD" MainPID)
 msgs=$(sd_messages "$reload_cursor" "$SD_GUARD")
-read -r after after_low < <(below_pct "$reload_cursor" 75)
+read -r after after_low < <(sd_gc_below "$reload_cursor" 75)
 
 err=$(grep -m1 -F "$SD_INI:2:" <<<"$msgs")
 if [[ -n $err && $err == *"cannot reload"* ]]; then
