@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -174,7 +176,7 @@ static int
 parse_name(const char *s, const char *const *names, size_t n, int *ret)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(s, names[i]) == 0) {
+		if (strcasecmp(s, names[i]) == 0) {
 			*ret = (int)i;
 			return 0;
 		}
@@ -190,16 +192,16 @@ parse_psi(const char *s, struct psi_trigger *ret, char *err, size_t errlen)
 	char kind[8], stall[UNITS_BUF], window[UNITS_BUF], extra[2];
 	struct psi_trigger t = { .enabled = true };
 
-	if (s[0] == '\0' || strcmp(s, "none") == 0) {
+	if (s[0] == '\0' || strcasecmp(s, "none") == 0) {
 		*ret = (struct psi_trigger){ .enabled = false };
 		return 0;
 	}
 	if (sscanf(s, "%7s %31s %31s %1s", kind, stall, window, extra) != 3 ||
-	    (strcmp(kind, "some") != 0 && strcmp(kind, "full") != 0)) {
+	    (strcasecmp(kind, "some") != 0 && strcasecmp(kind, "full") != 0)) {
 		snprintf(err, errlen, "expected \"some|full STALL WINDOW\" or none");
 		return -EINVAL;
 	}
-	t.full = strcmp(kind, "full") == 0;
+	t.full = strcasecmp(kind, "full") == 0;
 	if (units_parse_duration(stall, &t.stall_usec) < 0 ||
 	    units_parse_duration(window, &t.window_usec) < 0) {
 		snprintf(err, errlen, "stall and window are durations such as 100ms and 1s");
@@ -249,6 +251,8 @@ set_ranged(const struct key *k, uint64_t v, uint64_t *field, char *err, size_t e
 static int
 set_cgroup(char *field, const char *value, char *err, size_t errlen)
 {
+	if (strcasecmp(value, "self") == 0)
+		value = "self";
 	if (strcmp(value, "self") != 0 && value[0] != '/') {
 		snprintf(err, errlen, "expected self or an absolute path");
 		return -EINVAL;
@@ -271,7 +275,11 @@ set_signal(const char *value, int *field, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (signo == SIGKILL || signo == SIGSTOP || signo == SIGCHLD) {
-		snprintf(err, errlen, "%s cannot be used here (SIGKILL is [kill] at's job)", value);
+		snprintf(err, errlen, "%s cannot be used here (%s)", value,
+		    signo == SIGKILL       ? "SIGKILL is [kill] at's job"
+		        : signo == SIGSTOP ? "a stopped app can neither free memory nor shut down"
+		                           : "SIGCHLD is ignored unless handled, and means a child "
+		                             "ended");
 		return -EINVAL;
 	}
 	*field = signo;
@@ -283,9 +291,15 @@ set_threshold(
     const struct key *k, const char *value, struct threshold *field, char *err, size_t errlen)
 {
 	int r = units_parse_threshold(value, k->type == KT_THRESHOLD_AUTO, field);
+	uint64_t bytes;
 
-	if (r == -ERANGE)
+	if (r == -ERANGE && strchr(value, '%') != NULL)
 		snprintf(err, errlen, "'%s' is out of range (above 0%%, at most 100%%)", value);
+	else if (r == -ERANGE && units_parse_size(value, &bytes) == 0)
+		snprintf(
+		    err, errlen, "'%s' is out of range (a size above 0; none turns it off)", value);
+	else if (r == -ERANGE)
+		snprintf(err, errlen, "'%s' is out of range (at most 16777215T)", value);
 	else if (r < 0)
 		snprintf(err, errlen, "'%s' is not %s", value,
 		    k->type == KT_THRESHOLD_AUTO
@@ -371,7 +385,8 @@ static int
 key_find(const char *section, const char *name)
 {
 	for (int i = 0; i < CONFIG_NKEYS; i++) {
-		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+		if (strcasecmp(keys[i].section, section) == 0 &&
+		    strcasecmp(keys[i].name, name) == 0)
 			return i;
 	}
 	return -1;
@@ -381,7 +396,7 @@ static bool
 section_known(const char *section)
 {
 	for (int i = 0; i < CONFIG_NKEYS; i++) {
-		if (strcmp(keys[i].section, section) == 0)
+		if (strcasecmp(keys[i].section, section) == 0)
 			return true;
 	}
 	return false;
@@ -432,14 +447,34 @@ file_reader(char *str, int num, void *stream)
 	return s;
 }
 
+/* Copy value to buf without a comment that follows it: a '#' or ';' after
+ * white space to the end of the line (inih strips only ';'), and the
+ * white space before it. */
+static const char *
+value_uncomment(const char *value, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = value; *p != '\0'; p++) {
+		if ((*p == '#' || *p == ';') && p > value && isspace((unsigned char)p[-1]))
+			break;
+		n++;
+	}
+	while (n > 0 && isspace((unsigned char)value[n - 1]))
+		n--;
+	snprintf(buf, len, "%.*s", (int)n, value);
+	return buf;
+}
+
 static int
-file_handler(void *user, const char *section, const char *name, const char *value)
+file_handler(void *user, const char *section, const char *name, const char *raw)
 {
 	struct file_ctx *ctx = user;
 	struct config_origin origin = { ORIGIN_FILE, NULL, ctx->line };
 	int i = key_find(section, name);
-	char msg[CONFIG_ERR_MAX];
+	char msg[CONFIG_ERR_MAX], value[PATH_MAX];
 
+	value_uncomment(raw, value, sizeof(value));
 	if (i >= 0 && ctx->seen[i]) {
 		snprintf(msg, sizeof(msg), "[%s] %s is set twice", section, name);
 	} else if (config_set(ctx->c, section, name, value, &origin, msg, sizeof(msg)) == 0) {
@@ -456,6 +491,7 @@ int
 config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
 	struct file_ctx ctx = { .c = c };
+	struct stat st;
 	int line;
 
 	ctx.fp = fopen(path, "re");
@@ -464,6 +500,14 @@ config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
+	}
+	/* fopen() opens a directory for reading; the parse would then see an
+	 * empty file and the defaults would pass for the user's settings. */
+	if (fstat(fileno(ctx.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(ctx.fp);
+		snprintf(
+		    err, errlen, "%s: %s (expected a configuration file)", path, strerror(EISDIR));
+		return -EISDIR;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	/* Continuation lines would let a value run on unnoticed; and the
@@ -560,7 +604,7 @@ validation_error(const struct config *c, int i, char *err, size_t errlen, const 
 
 /* Two thresholds can be ordered here only when both are armed and of the
  * same kind; a percentage against a size is checked once the limit is
- * known, at run time. */
+ * known (config_check_limit). */
 static bool
 threshold_misordered(const struct threshold *lo, const struct threshold *hi)
 {
@@ -569,9 +613,36 @@ threshold_misordered(const struct threshold *lo, const struct threshold *hi)
 	    lo->value >= hi->value;
 }
 
-/* The pairs of levels that must rise in this order; the error is reported
- * against the key of the second, unless only the first was set by the
- * user. */
+static const struct threshold *
+key_threshold(const struct config *c, int i)
+{
+	return (const void *)((const char *)c + keys[i].offset);
+}
+
+/* Report what against the key the user set among a and b (b when both or
+ * neither were), naming the other's value when it is a default: a default
+ * alone never makes a configuration invalid, but it can be what a user's
+ * value conflicts with. */
+static int
+relation_error(const struct config *c, int a, int b, const char *what, char *err, size_t errlen)
+{
+	char msg[CONFIG_ERR_MAX], v[UNITS_BUF];
+	int at = b, other = a;
+
+	if (c->origin[b].kind == ORIGIN_DEFAULT && c->origin[a].kind != ORIGIN_DEFAULT) {
+		at = a;
+		other = b;
+	}
+	if (c->origin[other].kind == ORIGIN_DEFAULT && c->origin[at].kind != ORIGIN_DEFAULT)
+		snprintf(msg, sizeof(msg), "%s ([%s] %s is %s by default)", what,
+		    keys[other].section, keys[other].name,
+		    units_format_threshold(key_threshold(c, other), v));
+	else
+		snprintf(msg, sizeof(msg), "%s", what);
+	return validation_error(c, at, err, errlen, msg);
+}
+
+/* The pairs of levels that must rise in this order. */
 static const struct {
 	const char *lo_section, *hi_section;
 	const char *what;
@@ -587,47 +658,86 @@ validate_levels(const struct config *c, char *err, size_t errlen)
 	for (size_t p = 0; p < NELEM(level_order); p++) {
 		int lo = key_find(level_order[p].lo_section, "at");
 		int hi = key_find(level_order[p].hi_section, "at");
-		const struct threshold *tlo = (const void *)((const char *)c + keys[lo].offset);
-		const struct threshold *thi = (const void *)((const char *)c + keys[hi].offset);
 
-		if (!threshold_misordered(tlo, thi))
-			continue;
-		if (c->origin[hi].kind == ORIGIN_DEFAULT)
-			hi = lo;
-		return validation_error(c, hi, err, errlen, level_order[p].what);
+		if (threshold_misordered(key_threshold(c, lo), key_threshold(c, hi)))
+			return relation_error(c, lo, hi, level_order[p].what, err, errlen);
 	}
 	return 0;
+}
+
+/* The lowest armed level: the first of gc, restart and kill that is not
+ * none (they rise in that order when of one kind), or NULL. */
+static const struct threshold *
+lowest_level(const struct config *c, int *ret_key)
+{
+	static const char *const sections[] = { "gc", "restart", "kill" };
+
+	for (size_t i = 0; i < NELEM(sections); i++) {
+		int k = key_find(sections[i], "at");
+
+		if (key_threshold(c, k)->kind != THRESHOLD_NONE) {
+			*ret_key = k;
+			return key_threshold(c, k);
+		}
+	}
+	return NULL;
+}
+
+/* A rearm level the user did not set follows the lowest armed level: a
+ * fifteenth below it, of its kind (70% below 75%, 56% below 60%). */
+static void
+derive_rearm(struct config *c)
+{
+	int k;
+	const struct threshold *low = lowest_level(c, &k);
+
+	if (c->origin[key_find("gc", "rearm_below")].kind != ORIGIN_DEFAULT || low == NULL)
+		return;
+	c->gc_rearm_below.kind = low->kind;
+	c->gc_rearm_below.value = low->value - (low->value + 14) / 15;
+	if (c->gc_rearm_below.value == 0)
+		c->gc_rearm_below.value = 1;
 }
 
 /* The rearm level must lie below the lowest armed level. */
 static int
 validate_rearm(const struct config *c, char *err, size_t errlen)
 {
-	const struct threshold *levels[] = { &c->gc_at, &c->restart_at, &c->kill_at };
-	int rearm = key_find("gc", "rearm_below");
+	int rearm = key_find("gc", "rearm_below"), k;
+	const struct threshold *low = lowest_level(c, &k);
 
 	if (c->gc_rearm_below.kind == THRESHOLD_NONE)
 		return validation_error(c, rearm, err, errlen, "[gc] rearm_below cannot be none");
-	for (size_t i = 0; i < NELEM(levels); i++) {
-		if (levels[i]->kind == THRESHOLD_NONE)
-			continue;
-		if (threshold_misordered(&c->gc_rearm_below, levels[i]))
-			return validation_error(c, rearm, err, errlen,
-			    "[gc] rearm_below must be below the lowest armed level");
-		break;
-	}
+	if (low != NULL && threshold_misordered(&c->gc_rearm_below, low))
+		return relation_error(c, k, rearm,
+		    "[gc] rearm_below must be below the lowest armed level", err, errlen);
 	return 0;
 }
 
+/* A reserve is held in the cgroup and counts toward every level: at or
+ * above the rearm level, no episode could ever end. */
+static int
+validate_reserve(const struct config *c, char *err, size_t errlen)
+{
+	if (!threshold_misordered(&c->reserve_size, &c->gc_rearm_below))
+		return 0;
+	return relation_error(c, key_find("gc", "rearm_below"), key_find("reserve", "size"),
+	    "[reserve] size must be below [gc] rearm_below, to leave the app room below the "
+	    "levels",
+	    err, errlen);
+}
+
 int
-config_validate(const struct config *c, char *err, size_t errlen)
+config_validate(struct config *c, char *err, size_t errlen)
 {
 	int r;
 
+	derive_rearm(c);
 	r = validate_levels(c, err, errlen);
-	if (r < 0)
-		return r;
-	r = validate_rearm(c, err, errlen);
+	if (r == 0)
+		r = validate_rearm(c, err, errlen);
+	if (r == 0)
+		r = validate_reserve(c, err, errlen);
 	if (r < 0)
 		return r;
 	if (c->poll_min_usec > c->poll_max_usec)
@@ -640,6 +750,45 @@ config_validate(const struct config *c, char *err, size_t errlen)
 	    c->kill_at.kind == THRESHOLD_NONE)
 		return validation_error(c, key_find("gc", "at"), err, errlen,
 		    "every level is none: oomguard would do nothing");
+	return 0;
+}
+
+/* The keys whose order config_check_limit checks in bytes, lowest first
+ * within each pair. */
+static const struct {
+	const char *lo_section, *lo_key, *hi_section, *hi_key;
+} limit_order[] = {
+	{ "gc", "at", "restart", "at" },
+	{ "restart", "at", "kill", "at" },
+	{ "gc", "at", "kill", "at" },
+	{ "gc", "rearm_below", "gc", "at" },
+	{ "gc", "rearm_below", "restart", "at" },
+	{ "gc", "rearm_below", "kill", "at" },
+	{ "reserve", "size", "gc", "rearm_below" },
+};
+
+int
+config_check_limit(const struct config *c, uint64_t limit_bytes, char *err, size_t errlen)
+{
+	for (size_t p = 0; p < NELEM(limit_order); p++) {
+		int lo = key_find(limit_order[p].lo_section, limit_order[p].lo_key);
+		int hi = key_find(limit_order[p].hi_section, limit_order[p].hi_key);
+		const struct threshold *tlo = key_threshold(c, lo), *thi = key_threshold(c, hi);
+		uint64_t blo = units_threshold_bytes(tlo, limit_bytes);
+		uint64_t bhi = units_threshold_bytes(thi, limit_bytes);
+		char what[CONFIG_ERR_MAX], a[UNITS_BUF], b[UNITS_BUF], l[UNITS_BUF];
+
+		/* Same kinds were checked by config_validate; an off level
+		 * (none, or a percentage without a limit) orders nothing. */
+		if (tlo->kind == thi->kind || blo == UINT64_MAX || bhi == UINT64_MAX || blo < bhi)
+			continue;
+		snprintf(what, sizeof(what),
+		    "with the limit %s, [%s] %s (%s) is not below [%s] %s (%s)",
+		    limit_bytes ? units_format_human(limit_bytes, l) : "none",
+		    limit_order[p].lo_section, limit_order[p].lo_key, units_format_human(blo, a),
+		    limit_order[p].hi_section, limit_order[p].hi_key, units_format_human(bhi, b));
+		return relation_error(c, lo, hi, what, err, errlen);
+	}
 	return 0;
 }
 

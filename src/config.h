@@ -106,9 +106,17 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
  * variables are errors). */
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
 
-/* Check the relations between keys (level order, poll bounds, ...).
- * Return 0, or -EINVAL with "ORIGIN: what" in err. */
-int config_validate(const struct config *c, char *err, size_t errlen);
+/* Fill the defaults that follow other keys (a [gc] rearm_below the user
+ * did not set follows the lowest armed level), then check the relations
+ * between keys (level order, reserve, poll bounds, ...). An error names
+ * a key the user set. Return 0, or -EINVAL with "ORIGIN: what" in err. */
+int config_validate(struct config *c, char *err, size_t errlen);
+
+/* Check, for a cgroup limit (0 = none), the relations config_validate
+ * cannot check before the limit is known: levels, rearm level and
+ * reserve of different kinds (a percentage against a size). Pure. Return
+ * 0, or -EINVAL with "ORIGIN: what" in err. */
+int config_check_limit(const struct config *c, uint64_t limit_bytes, char *err, size_t errlen);
 
 /* Write c as INI, every key with a help comment, to fp. */
 void config_dump(const struct config *c, FILE *fp);

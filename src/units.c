@@ -60,13 +60,17 @@ decimal_parse(const char *s, struct decimal *ret_dec, const char **ret_end)
 	return 0;
 }
 
-/* d times mult, rounded down; -ERANGE past 64 bits. */
+/* d times mult; -EINVAL when that is not a whole number (1.5B, 0.5us),
+ * -ERANGE past 64 bits. */
 static int
 decimal_scale(const struct decimal *d, uint64_t mult, uint64_t *ret)
 {
 	unsigned __int128 v = (unsigned __int128)d->whole * mult;
+	unsigned __int128 frac = (unsigned __int128)d->frac * mult;
 
-	v += (unsigned __int128)d->frac * mult / pow10u(d->frac_digits);
+	if (frac % pow10u(d->frac_digits) != 0)
+		return -EINVAL;
+	v += frac / pow10u(d->frac_digits);
 	if (v > UINT64_MAX)
 		return -ERANGE;
 	*ret = (uint64_t)v;
@@ -79,7 +83,6 @@ struct unit {
 };
 
 static const struct unit size_units[] = {
-	{ "", 1 },
 	{ "B", 1 },
 	{ "K", 1ULL << 10 },
 	{ "KiB", 1ULL << 10 },
@@ -119,6 +122,11 @@ parse_with_units(const char *s, const struct unit *units, size_t nunits, uint64_
 int
 units_parse_size(const char *s, uint64_t *ret_bytes)
 {
+	/* Zero is zero in every unit; any other number needs one. */
+	if (strcmp(s, "0") == 0) {
+		*ret_bytes = 0;
+		return 0;
+	}
 	return parse_with_units(
 	    s, size_units, sizeof(size_units) / sizeof(size_units[0]), ret_bytes);
 }
@@ -160,11 +168,11 @@ units_parse_threshold(const char *s, bool allow_auto, struct threshold *ret)
 	uint64_t bytes;
 	int r;
 
-	if (strcmp(s, "none") == 0) {
+	if (strcasecmp(s, "none") == 0) {
 		*ret = (struct threshold){ THRESHOLD_NONE, 0 };
 		return 0;
 	}
-	if (allow_auto && strcmp(s, "auto") == 0) {
+	if (allow_auto && strcasecmp(s, "auto") == 0) {
 		*ret = (struct threshold){ THRESHOLD_AUTO, 0 };
 		return 0;
 	}
@@ -173,6 +181,9 @@ units_parse_threshold(const char *s, bool allow_auto, struct threshold *ret)
 	r = units_parse_size(s, &bytes);
 	if (r < 0)
 		return r;
+	/* A level of 0 bytes would always be reached: "none" turns one off. */
+	if (bytes == 0)
+		return -ERANGE;
 	*ret = (struct threshold){ THRESHOLD_BYTES, bytes };
 	return 0;
 }

@@ -27,18 +27,22 @@ struct threshold {
 #define UNITS_BUF 32
 
 /* Parse a size: digits with an optional fraction and a unit B, K, KiB, M,
- * MiB, G, GiB, T, TiB (binary multiples, unit letters case-insensitive;
- * no unit means bytes). Return 0 and set *ret_bytes, -EINVAL for text that
- * is not a size, -ERANGE for a size that does not fit 64 bits. */
+ * MiB, G, GiB, T, TiB (binary multiples, case-insensitive). A number
+ * without a unit is refused, "0" alone excepted, and so is a fraction that
+ * is not a whole number of bytes (1.5B). Return 0 and set *ret_bytes,
+ * -EINVAL for text that is not a size, -ERANGE for a size that does not
+ * fit 64 bits. */
 int units_parse_size(const char *s, uint64_t *ret_bytes);
 
-/* Parse a duration: a number with a unit us, ms, s, m or h ("0" alone is
- * allowed). Return 0 and set *ret_usec, -EINVAL, or -ERANGE. */
+/* Parse a duration: a number with a unit us, ms, s, m or h
+ * (case-insensitive; "0" alone is allowed; a fraction must give whole
+ * microseconds). Return 0 and set *ret_usec, -EINVAL, or -ERANGE. */
 int units_parse_duration(const char *s, uint64_t *ret_usec);
 
 /* Parse a threshold: "none", a percentage ("75%", "99.5%", above 0 and at
- * most 100, two decimals at most), a size, or "auto" when allow_auto.
- * Return 0 and set *ret, -EINVAL, or -ERANGE. */
+ * most 100, two decimals at most), a size above 0, or "auto" when
+ * allow_auto (keywords case-insensitive). Return 0 and set *ret, -EINVAL,
+ * or -ERANGE (a percentage out of range, a size of 0 or past 64 bits). */
 int units_parse_threshold(const char *s, bool allow_auto, struct threshold *ret);
 
 /* Parse a signal: a name with or without "SIG" (any case), RTMIN+N,

@@ -221,7 +221,9 @@ START_TEST(test_precedence)
 	config_defaults(&c);
 	ck_assert_int_eq(config_load_env(&c, env_bad, err, sizeof(err)), 0);
 	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "OOMGUARD_RESTART_AT: [restart] at must be above [gc] at");
+	ck_assert_str_eq(err,
+	    "OOMGUARD_RESTART_AT: [restart] at must be above [gc] at ([gc] at is 75% by "
+	    "default)");
 	ck_assert_int_eq(config_set(&c, "gc", "at", "40%", &flag_origin, err, sizeof(err)), 0);
 	ck_assert_int_eq(
 	    config_set(&c, "gc", "rearm_below", "30%", &flag_origin, err, sizeof(err)), 0);
@@ -310,6 +312,138 @@ START_TEST(test_example_is_defaults)
 }
 END_TEST
 
+/* Every good file loads and validates. */
+START_TEST(test_good_files)
+{
+	static const char *const files[] = { "tests/config/good/mixed.ini",
+		"tests/config/good/gc-off.ini", "tests/config/good/comments-case.ini",
+		"tests/config/good/level-alone.ini", "tests/config/good/restart-alone.ini" };
+	struct config c;
+	char err[CONFIG_ERR_MAX + 600];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		config_defaults(&c);
+		ck_assert_msg(config_load_file(&c, files[i], err, sizeof(err)) == 0, "%s", err);
+		ck_assert_msg(config_validate(&c, err, sizeof(err)) == 0, "%s", err);
+	}
+}
+END_TEST
+
+/* Comments after a value with '#' or ';'; section, key and keyword names
+ * in any case. */
+START_TEST(test_comments_and_case)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX + 600];
+
+	config_defaults(&c);
+	ck_assert_msg(
+	    config_load_file(&c, "tests/config/good/comments-case.ini", err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(c.gc_at.kind, THRESHOLD_PERCENT);
+	ck_assert_uint_eq(c.gc_at.value, 7000);
+	ck_assert_int_eq(c.gc_signal, SIGUSR2);
+	ck_assert_uint_eq(c.gc_cooldown_usec, 2000000);
+	ck_assert_uint_eq(c.restart_at.value, 512ULL << 20);
+	ck_assert_int_eq(c.kill_at.kind, THRESHOLD_NONE);
+	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
+	ck_assert_int_eq(c.log_format, LOG_FMT_JSON);
+	ck_assert_str_eq(c.cgroup, "self");
+	ck_assert(c.psi.enabled && !c.psi.full);
+	ck_assert_int_eq(c.metric, METRIC_WORKINGSET);
+	ck_assert(c.dry_run);
+	/* The comment's line is the value's: an error names it. */
+	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "GC", "AT", "80%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.gc_at.value, 8000);
+}
+END_TEST
+
+/* A directory is not a configuration file. */
+START_TEST(test_directory)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_file(&c, "tests/config", err, sizeof(err)), -EISDIR);
+	ck_assert_str_eq(err, "tests/config: Is a directory (expected a configuration file)");
+}
+END_TEST
+
+/* A level set alone is valid: the rearm level the user did not set
+ * follows the lowest armed level. */
+START_TEST(test_rearm_follows)
+{
+	static const struct {
+		const char *section, *value;
+		enum threshold_kind kind;
+		uint64_t rearm;
+	} cases[] = {
+		{ "gc", "60%", THRESHOLD_PERCENT, 5600 },
+		{ "gc", "70%", THRESHOLD_PERCENT, 6533 },
+		{ "gc", "75%", THRESHOLD_PERCENT, 7000 },
+		{ "gc", "1.5G", THRESHOLD_BYTES, 1503238553 },
+		{ "restart", "50%", THRESHOLD_PERCENT, 4666 },
+	};
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_defaults(&c);
+		if (strcmp(cases[i].section, "restart") == 0)
+			ck_assert_int_eq(
+			    config_set(&c, "gc", "at", "none", &flag_origin, err, sizeof(err)), 0);
+		ck_assert_int_eq(config_set(&c, cases[i].section, "at", cases[i].value,
+		                     &flag_origin, err, sizeof(err)),
+		    0);
+		ck_assert_msg(
+		    config_validate(&c, err, sizeof(err)) == 0, "%s: %s", cases[i].value, err);
+		ck_assert_int_eq(c.gc_rearm_below.kind, cases[i].kind);
+		ck_assert_uint_eq(c.gc_rearm_below.value, cases[i].rearm);
+	}
+	/* A rearm level the user set is theirs, and can be wrong. */
+	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "gc", "at", "60%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_set(&c, "gc", "rearm_below", "65%", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "--test: [gc] rearm_below must be below the lowest armed level");
+}
+END_TEST
+
+/* Relations between a percentage and a size, once the limit is known. */
+START_TEST(test_check_limit)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_check_limit(&c, 128ULL << 20, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_check_limit(&c, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_set(&c, "gc", "rearm_below", "900M", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_check_limit(&c, 2ULL << 30, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_check_limit(&c, 1ULL << 30, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err,
+	    "--test: with the limit 1.0GiB, [gc] rearm_below (900.0MiB) is not "
+	    "below [gc] at (768.0MiB) ([gc] at is 75% by default)");
+	/* No limit: percentages are off, sizes alone are compared. */
+	ck_assert_int_eq(config_check_limit(&c, 0, err, sizeof(err)), 0);
+	config_defaults(&c);
+	ck_assert_int_eq(
+	    config_set(&c, "reserve", "size", "64M", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_check_limit(&c, 64ULL << 20, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err,
+	    "--test: with the limit 64.0MiB, [reserve] size (64.0MiB) is not "
+	    "below [gc] rearm_below (44.8MiB) ([gc] rearm_below is 70% by "
+	    "default)");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -325,6 +459,11 @@ main(void)
 	tcase_add_test(tc, test_unknown_via_set);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_example_is_defaults);
+	tcase_add_test(tc, test_good_files);
+	tcase_add_test(tc, test_comments_and_case);
+	tcase_add_test(tc, test_directory);
+	tcase_add_test(tc, test_rearm_follows);
+	tcase_add_test(tc, test_check_limit);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }

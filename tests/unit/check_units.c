@@ -16,7 +16,13 @@ static const struct {
 	uint64_t bytes;
 } sizes[] = {
 	{ "0", 0, 0 },
-	{ "4096", 0, 4096 },
+	{ "4096", -EINVAL, 0 }, /* a bare number: bytes or a forgotten unit? */
+	{ "1.5", -EINVAL, 0 },
+	{ "4096B", 0, 4096 },
+	{ "512m", 0, 512ULL << 20 },
+	{ "2kib", 0, 2048 },
+	{ "1.5B", -EINVAL, 0 }, /* not a whole number of bytes */
+	{ "0.001K", -EINVAL, 0 },
 	{ "10B", 0, 10 },
 	{ "1K", 0, 1024 },
 	{ "1KiB", 0, 1024 },
@@ -68,6 +74,9 @@ static const struct {
 	{ "2m", 0, 120000000 },
 	{ "1h", 0, 3600000000ULL },
 	{ "10S", 0, 10000000 },
+	{ "2MS", 0, 2000 },
+	{ "1.5us", -EINVAL, 0 },
+	{ "0.0005ms", -EINVAL, 0 },
 	{ "10", -EINVAL, 0 },
 	{ "s", -EINVAL, 0 },
 	{ "5 s", -EINVAL, 0 },
@@ -108,6 +117,13 @@ static const struct {
 	{ "%", false, -EINVAL, 0, 0 },
 	{ "75%%", false, -EINVAL, 0, 0 },
 	{ "none ", false, -EINVAL, 0, 0 },
+	{ "NONE", false, 0, THRESHOLD_NONE, 0 },
+	{ "Auto", true, 0, THRESHOLD_AUTO, 0 },
+	{ "0", false, -ERANGE, 0, 0 }, /* a level of 0 bytes: "none" turns it off */
+	{ "0B", false, -ERANGE, 0, 0 },
+	{ "1.5", false, -EINVAL, 0, 0 },
+	{ "700", false, -EINVAL, 0, 0 },
+	{ "99999999999T", false, -ERANGE, 0, 0 },
 };
 
 START_TEST(test_threshold)
