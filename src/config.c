@@ -70,7 +70,8 @@ static const struct key keys[CONFIG_NKEYS] = {
 	{ "gc", "cooldown", KT_DURATION, OFF(gc_cooldown_usec), 10 * MS, 3600 * SEC,
 	    "repeat the request this often while memory stays at or above gc.at" },
 	{ "gc", "rearm_below", KT_THRESHOLD, OFF(gc_rearm_below), 0, 0,
-	    "an episode ends, and escalation starts again at gc, below this level" },
+	    "an episode ends, and escalation starts again at gc, below this level (unset: a "
+	    "fifteenth below the lowest armed level)" },
 	{ "gc", "require_handler", KT_BOOL, OFF(gc_require_handler), 0, 0,
 	    "send the gc signal only to a process that catches it (yes/no)" },
 	{ "gc", "reclaim", KT_THRESHOLD, OFF(gc_reclaim), 0, 0,
@@ -590,6 +591,18 @@ origin_format(const struct config *c, int i, char *buf, size_t len)
 		snprintf(buf, len, "default [%s] %s", keys[i].section, keys[i].name);
 		break;
 	}
+}
+
+void
+config_origin_name(
+    const struct config *c, const char *section, const char *key, char *buf, size_t len)
+{
+	int i = key_find(section, key);
+
+	if (i >= 0)
+		origin_format(c, i, buf, len);
+	else
+		snprintf(buf, len, "[%s] %s", section, key);
 }
 
 static int

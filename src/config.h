@@ -118,6 +118,11 @@ int config_validate(struct config *c, char *err, size_t errlen);
  * 0, or -EINVAL with "ORIGIN: what" in err. */
 int config_check_limit(const struct config *c, uint64_t limit_bytes, char *err, size_t errlen);
 
+/* Where the value of [section] key came from, as errors name it:
+ * "FILE:LINE", "OOMGUARD_GC_AT", "--gc-at" or "default [gc] at". */
+void config_origin_name(
+    const struct config *c, const char *section, const char *key, char *buf, size_t len);
+
 /* Write c as INI, every key with a help comment, to fp. */
 void config_dump(const struct config *c, FILE *fp);
 

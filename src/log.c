@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,7 +133,7 @@ int
 log_level_parse(const char *s, enum log_level *ret_level)
 {
 	for (int i = 0; i <= LOG_LVL_DEBUG; i++) {
-		if (strcmp(s, level_names[i]) == 0) {
+		if (strcasecmp(s, level_names[i]) == 0) {
 			*ret_level = (enum log_level)i;
 			return 0;
 		}
@@ -149,21 +150,26 @@ log_format_name(enum log_format format)
 int
 log_format_parse(const char *s, enum log_format *ret_format)
 {
-	if (strcmp(s, "text") == 0)
+	if (strcasecmp(s, "text") == 0)
 		*ret_format = LOG_FMT_TEXT;
-	else if (strcmp(s, "json") == 0)
+	else if (strcasecmp(s, "json") == 0)
 		*ret_format = LOG_FMT_JSON;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-/* A bounded appender: once the buffer is full, further text is dropped but
- * the line still ends in a newline. */
+/* A bounded appender: once the buffer is full, further text is dropped
+ * (and full says so) but the line still ends in a newline. */
 struct line {
 	char buf[2048];
 	size_t len;
+	bool full;
 };
+
+/* A JSON string stops this far from the end of the line, so that the
+ * members after it and the closing brace still fit. */
+#define LINE_JSON_TAIL 384
 
 static void line_add(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -179,25 +185,95 @@ line_add(struct line *l, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		l->len += (size_t)n < room ? (size_t)n : room;
+	if (n < 0 || (size_t)n > room)
+		l->full = true;
+}
+
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when the
+ * byte at s does not start one (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+/* Append s as a JSON string, cut (with "...") where it would come closer
+ * than tail bytes to the end of the line. */
+static void
+line_add_json_string_tail(struct line *l, const char *s, size_t tail)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	line_add(l, "\"");
+	while (*p != '\0') {
+		size_t n = utf8_len(p);
+
+		if (l->len + 8 + tail >= sizeof(l->buf)) {
+			line_add(l, "...");
+			break;
+		}
+		if (*p == '"' || *p == '\\')
+			line_add(l, "\\%c", *p);
+		else if (*p == '\n')
+			line_add(l, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			line_add(l, "\\u%04x", *p);
+		else if (n == 0)
+			line_add(l, "\\ufffd");
+		else
+			line_add(l, "%.*s", (int)n, (const char *)p);
+		p += n == 0 ? 1 : n;
+	}
+	line_add(l, "\"");
 }
 
 static void
 line_add_json_string(struct line *l, const char *s)
 {
-	line_add(l, "\"");
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	line_add_json_string_tail(l, s, LINE_JSON_TAIL);
+}
 
-		if (c == '"' || c == '\\')
-			line_add(l, "\\%c", c);
-		else if (c == '\n')
-			line_add(l, "\\n");
-		else if (c < 0x20)
-			line_add(l, "\\u%04x", c);
-		else
-			line_add(l, "%c", c);
-	}
-	line_add(l, "\"");
+const char log_hundredths[] = "(hundredths)";
+
+/* A number field's value in buf (48 bytes): num, or for LOG_HUNDREDTHS
+ * num / 100 with two decimals (7606: "76.06"). */
+static const char *
+number_format(const struct log_field *f, char *buf)
+{
+	if (f->str == LOG_HUNDREDTHS)
+		snprintf(buf, 48, "%s%lld.%02lld", f->num < 0 ? "-" : "", llabs(f->num / 100),
+		    llabs(f->num % 100));
+	else
+		snprintf(buf, 48, "%lld", f->num);
+	return buf;
 }
 
 static void
@@ -263,7 +339,7 @@ static int
 journal_emit(enum log_level level, const char *msg, const struct log_field *fields, int nfields)
 {
 	static const int priorities[] = { 3, 4, 6, 7 }; /* syslog's err, warning, info, debug */
-	char message[2048], buf[2048], name[LOG_JOURNAL_NAME_MAX + 1];
+	char message[2048], buf[2048], name[LOG_JOURNAL_NAME_MAX + 1], num[48];
 	struct iovec iov[3 + LOG_JOURNAL_FIELDS_MAX];
 	size_t off = 0;
 	int n = 0, len, r;
@@ -281,16 +357,46 @@ journal_emit(enum log_level level, const char *msg, const struct log_field *fiel
 
 		if (log_journal_field_name(f->key, name, sizeof(name)) < 0)
 			continue;
-		if (f->str != NULL)
+		if (f->str != NULL && f->str != LOG_HUNDREDTHS)
 			r = journal_add(buf, sizeof(buf), &off, &iov[n], "%s=%s", name, f->str);
 		else
-			r = journal_add(buf, sizeof(buf), &off, &iov[n], "%s=%lld", name, f->num);
+			r = journal_add(
+			    buf, sizeof(buf), &off, &iov[n], "%s=%s", name, number_format(f, num));
 		if (r == 0)
 			n++;
 	}
 	return sd_journal_sendv(iov, n);
 }
 #endif
+
+/* The JSON line of a message: when its fields do not fit, the message
+ * alone (cut to fit) and "truncated":true, so that the line stays one
+ * valid JSON object. */
+static void
+line_json(struct line *l, enum log_level level, const char *msg, const struct log_field *fields,
+    int nfields)
+{
+	char num[48];
+
+	for (int pass = 0; pass < 2; pass++) {
+		*l = (struct line){ .len = 0 };
+		line_add_time(l);
+		line_add(l, ",\"severity\":\"%s\",\"msg\":", level_names[level]);
+		line_add_json_string(l, msg);
+		for (int i = 0; pass == 0 && i < nfields; i++) {
+			line_add(l, ",\"%s\":", fields[i].key);
+			if (fields[i].str != NULL && fields[i].str != LOG_HUNDREDTHS)
+				line_add_json_string(l, fields[i].str);
+			else
+				line_add(l, "%s", number_format(&fields[i], num));
+		}
+		if (pass == 1)
+			line_add(l, ",\"truncated\":true");
+		line_add(l, "}");
+		if (!l->full)
+			return;
+	}
+}
 
 static void
 log_emit(enum log_level level, const char *msg, const struct log_field *fields, int nfields)
@@ -304,20 +410,11 @@ log_emit(enum log_level level, const char *msg, const struct log_field *fields, 
 		return;
 	}
 #endif
-	line_add_time(&l);
 	if (log_format == LOG_FMT_JSON) {
-		line_add(&l, ",\"severity\":\"%s\",\"msg\":", level_names[level]);
-		line_add_json_string(&l, msg);
-		for (int i = 0; i < nfields; i++) {
-			line_add(&l, ",\"%s\":", fields[i].key);
-			if (fields[i].str != NULL)
-				line_add_json_string(&l, fields[i].str);
-			else
-				line_add(&l, "%lld", fields[i].num);
-		}
-		line_add(&l, "}");
+		line_json(&l, level, msg, fields, nfields);
 	} else {
 		/* In text the message carries what the fields hold. */
+		line_add_time(&l);
 		line_add(&l, "%-5s %s", level_names[level], msg);
 	}
 	line_write(&l);

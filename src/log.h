@@ -15,13 +15,19 @@
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 
-/* A structured field attached to a log line: rendered as key=value in text
- * and as a JSON member in json. A NULL str means the number is used. */
+/* A structured field attached to a log line: rendered as a JSON member in
+ * json and as an OOMGUARD_* field in the journal (in text the message
+ * carries it). A NULL str means the number num is used; str ==
+ * LOG_HUNDREDTHS means num is in hundredths, written with two decimals
+ * (7606 as 76.06, a JSON number). */
 struct log_field {
 	const char *key;
 	const char *str;
 	long long num;
 };
+
+extern const char log_hundredths[];
+#define LOG_HUNDREDTHS log_hundredths
 
 /* The journal limits a field name to this many characters. */
 #define LOG_JOURNAL_NAME_MAX 64
@@ -65,7 +71,9 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Log msg at level with nfields structured fields after it. */
 void log_fields(enum log_level level, const char *msg, const struct log_field *fields, int nfields);
 
-/* Write s to fp as a JSON string literal, quotes included. */
+/* Write s to fp as a JSON string literal, quotes included: any byte
+ * that is not part of valid UTF-8 becomes U+FFFD, so that the output is
+ * valid JSON whatever s holds. */
 void log_json_string(FILE *fp, const char *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -160,33 +161,86 @@ parse_pid(const char *s, pid_t *ret)
 	return 0;
 }
 
+/* What is wrong with the option arg that getopt refused, in buf: an
+ * option it knows lacks its value, any other is unknown. */
+static const char *
+option_error(const char *arg, int short_opt, char *buf, size_t len)
+{
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	bool known = false;
+
+	if (arg[1] != '-') {
+		/* -c FILE is the one short option with a value; getopt names
+		 * the letter, which may sit in a cluster such as -nx. */
+		if (short_opt == 'c')
+			snprintf(buf, len, "option '-c' needs a value");
+		else
+			snprintf(buf, len, "unknown option '-%c'", short_opt);
+		return buf;
+	}
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		known |= strlen(o->name) == n && strncmp(o->name, name, n) == 0;
+	if (known)
+		snprintf(buf, len, "option '%.*s' needs a value", (int)(n + 2), arg);
+	else
+		snprintf(buf, len, "unknown option '%s'", arg);
+	return buf;
+}
+
+/* Set the command; return -1, or an exit code when one was already set. */
+static int
+command_set(struct args *a, enum command cmd)
+{
+	static const char *const names[] = { "", "probe", "--check-config", "--dump-config" };
+
+	if (a->command != CMD_WATCH && a->command != cmd) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "%s and %s are two commands: give one",
+		    names[a->command], names[cmd]);
+		return usage_error(msg);
+	}
+	a->command = cmd;
+	return -1;
+}
+
 /* Parse argv into a; return -1 on success, else an exit code. */
 static int
 args_parse(int argc, char **argv, struct args *a)
 {
 	char msg[160];
-	int opt;
+	int opt, r;
 
 	memset(a, 0, sizeof(*a));
 	a->proc_root = "/proc";
 	a->fs_root = "";
-	if (argc > 1 && strcmp(argv[1], "probe") == 0) {
-		a->command = CMD_PROBE;
-		argv++;
-		argc--;
-	}
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+c:nh", long_options, NULL)) != -1) {
+	for (;;) {
+		opt = getopt_long(argc, argv, "+c:nh", long_options, NULL);
+		/* The command word may come before or after the options; after
+		 * "--" the same word is the name of an app. */
+		if (opt == -1 && optind < argc && strcmp(argv[optind], "probe") == 0 &&
+		    strcmp(argv[optind - 1], "--") != 0) {
+			if ((r = command_set(a, CMD_PROBE)) >= 0)
+				return r;
+			optind++;
+			continue;
+		}
+		if (opt == -1)
+			break;
 		switch (opt) {
 		case 'c':
 			a->config_path = optarg;
 			break;
 		case 'n':
-			a->command = CMD_CHECK;
+			if ((r = command_set(a, CMD_CHECK)) >= 0)
+				return r;
 			break;
 		case OPT_DUMP:
-			a->command = CMD_DUMP;
+			if ((r = command_set(a, CMD_DUMP)) >= 0)
+				return r;
 			break;
 		case 'h':
 			a->command = CMD_HELP;
@@ -218,12 +272,8 @@ args_parse(int argc, char **argv, struct args *a)
 			a->fs_root = optarg;
 			break;
 		case '?':
-			if (optopt >= OPT_FLAG_KEY || (optopt > 0 && optopt < 256 && optopt != '?'))
-				snprintf(msg, sizeof(msg), "option '%s' needs a value",
-				    argv[optind - 1]);
-			else
-				snprintf(msg, sizeof(msg), "unknown option '%s'", argv[optind - 1]);
-			return usage_error(msg);
+			return usage_error(
+			    option_error(argv[optind - 1], optopt, msg, sizeof(msg)));
 		default:
 			a->flag_values[opt - OPT_FLAG_KEY] = optarg != NULL ? optarg : "yes";
 			break;
@@ -285,10 +335,26 @@ config_build(const struct args *a, struct config *c, char *err, size_t errlen)
 	static const struct config_origin flag_origin_base = { ORIGIN_FLAG, NULL, 0 };
 	char buf[PATH_MAX];
 	const char *path = config_path(a, buf, sizeof(buf));
+	int r;
 
 	config_defaults(c);
-	if (path != NULL && config_load_file(c, path, err, errlen) < 0)
+	if (path != NULL && path[0] == '\0') {
+		snprintf(err, errlen, "OOMGUARD_CONFIG is empty: name a file, or unset it");
 		return -EINVAL;
+	}
+	r = path != NULL ? config_load_file(c, path, err, errlen) : 0;
+	if (r < 0) {
+		char msg[CONFIG_ERR_MAX + PATH_MAX];
+
+		/* A file that cannot be read is named with the variable that
+		 * named it; one that was read names itself and its line. */
+		if (r != -EINVAL && a->config_path == NULL && path != buf &&
+		    strcmp(path, CONFIG_DEFAULT_PATH) != 0) {
+			snprintf(msg, sizeof(msg), "%s", err);
+			snprintf(err, errlen, "OOMGUARD_CONFIG: %s", msg);
+		}
+		return -EINVAL;
+	}
 	if (config_load_env(c, environ, err, errlen) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < NFLAG_KEYS; i++) {
@@ -307,6 +373,27 @@ config_build(const struct args *a, struct config *c, char *err, size_t errlen)
 	return config_validate(c, err, errlen) < 0 ? -EINVAL : 0;
 }
 
+/* The keys whose meaning depends on the mode given on the command line:
+ * target = group signals the process group of the app oomguard runs, and
+ * there is none without one. Return 0, or -EINVAL with the error in err. */
+static int
+mode_check(const struct args *a, const struct config *c, char *err, size_t errlen)
+{
+	char where[PATH_MAX + 32];
+
+	if (c->target != TARGET_GROUP || a->app_argv != NULL || a->command != CMD_WATCH)
+		return 0;
+	config_origin_name(c, "action", "target", where, sizeof(where));
+	snprintf(err, errlen,
+	    "%s: [action] target = group is the process group of the app oomguard runs "
+	    "(oomguard -- app): watching %s, use main or cgroup",
+	    where,
+	    a->pid > 0            ? "a process"
+	        : a->unit != NULL ? "a unit"
+	                          : "a cgroup");
+	return -EINVAL;
+}
+
 /* Return -1 when the configuration is valid, else an exit code (the
  * error printed). */
 static int
@@ -314,9 +401,9 @@ config_load(const struct args *a, struct config *c)
 {
 	char err[CONFIG_ERR_MAX + PATH_MAX];
 
-	if (config_build(a, c, err, sizeof(err)) == 0)
+	if (config_build(a, c, err, sizeof(err)) == 0 && mode_check(a, c, err, sizeof(err)) == 0)
 		return -1;
-	fprintf(stderr, "%s\n", err);
+	fprintf(stderr, "oomguard: %s\n", err);
 	return EXIT_CONFIG;
 }
 
@@ -326,7 +413,38 @@ static const struct args *reload_args;
 static int
 config_reload(struct config *c, char *err, size_t errlen)
 {
-	return config_build(reload_args, c, err, errlen);
+	if (config_build(reload_args, c, err, errlen) < 0)
+		return -EINVAL;
+	return mode_check(reload_args, c, err, errlen);
+}
+
+/* What the watch or probe is pointed at, checked before anything starts
+ * so that the message names the flag: --pid a process that exists,
+ * --cgroup a directory when it names a file at all. Return -1, or an
+ * exit code (the error printed). */
+static int
+target_check(const struct args *a, const struct config *c)
+{
+	char path[PATH_MAX], where[PATH_MAX + 32];
+	struct stat st;
+
+	if (a->pid > 0) {
+		snprintf(path, sizeof(path), "%s/%d", a->proc_root, (int)a->pid);
+		if (access(path, F_OK) < 0) {
+			fprintf(stderr, "oomguard: --pid %d: no such process\n", (int)a->pid);
+			return EXIT_FAILURE_START;
+		}
+	}
+	if (strcmp(c->cgroup, "self") != 0 && a->unit == NULL && stat(c->cgroup, &st) == 0 &&
+	    !S_ISDIR(st.st_mode)) {
+		config_origin_name(c, "watch", "cgroup", where, sizeof(where));
+		fprintf(stderr,
+		    "oomguard: %s: %s is not a directory (expected a cgroup directory, or a "
+		    "cgroup path such as /system.slice/app.service)\n",
+		    where, c->cgroup);
+		return EXIT_FAILURE_START;
+	}
+	return -1;
 }
 
 static int
@@ -347,7 +465,7 @@ cmd_probe(const struct args *a, const struct config *c)
 		req.psi = (struct psi_trigger){ true, false, 150000, 1000000 };
 	e = probe_run(&req, &r);
 	if (e < 0) {
-		log_error("cannot locate the memory cgroup of %s: %s",
+		fprintf(stderr, "oomguard: cannot locate the memory cgroup of %s: %s\n",
 		    a->pid > 0 ? "that process" : c->cgroup, strerror(-e));
 		return EXIT_FAILURE_START;
 	}
@@ -387,11 +505,14 @@ main(int argc, char **argv)
 	case CMD_DUMP:
 		config_dump(&c, stdout);
 		return EXIT_OK;
-	case CMD_PROBE:
-		return cmd_probe(&a, &c);
 	default:
 		break;
 	}
+	r = target_check(&a, &c);
+	if (r >= 0)
+		return r;
+	if (a.command == CMD_PROBE)
+		return cmd_probe(&a, &c);
 	if (a.app_argv == NULL && a.pid == 0 && a.unit == NULL && strcmp(c.cgroup, "self") == 0)
 		return usage_error("no command given: oomguard [options] -- app [args...], or "
 		                   "--cgroup PATH, --pid PID or --unit NAME to watch a cgroup");

@@ -101,6 +101,18 @@ print_bytes(FILE *fp, const char *label, uint64_t bytes, const char *zero)
 		    bytes);
 }
 
+/* The files oomguard reads in the cgroup's directory, NULL-terminated. */
+static const char *const v1_files[] = { "memory.usage_in_bytes", "memory.limit_in_bytes",
+	"memory.stat", "memory.oom_control", NULL };
+static const char *const v2_files[] = { "memory.current", "memory.max", "memory.high",
+	"memory.stat", "memory.events", NULL };
+
+static const char *const *
+probe_files(const struct probe_report *r)
+{
+	return r->cg.version == 1 ? v1_files : v2_files;
+}
+
 static void
 print_sample_text(const struct probe_report *r, FILE *fp)
 {
@@ -150,10 +162,10 @@ probe_print_text(const struct probe_report *r, FILE *fp)
 	    cgroup_layout_name(r->cg.layout));
 	fprintf(fp, "%-16s %s\n", "path:", r->cg.path);
 	fprintf(fp, "%-16s %s\n", "directory:", r->cg.dir);
-	fprintf(fp, "%-16s %s\n", "files:",
-	    r->cg.version == 1 ? "memory.usage_in_bytes memory.limit_in_bytes memory.stat "
-	                         "memory.oom_control"
-	                       : "memory.current memory.max memory.high memory.stat memory.events");
+	fprintf(fp, "%-16s", "files:");
+	for (const char *const *f = probe_files(r); *f != NULL; f++)
+		fprintf(fp, " %s", *f);
+	fprintf(fp, "\n");
 	print_sample_text(r, fp);
 	if (r->psi_err == 0) {
 		fprintf(fp, "%-16s %s%s\n", "psi file:", r->cg.psi_file,
@@ -201,14 +213,24 @@ json_psi_line(FILE *fp, const char *key, const struct psi_line *l, bool last)
 }
 
 static void
+json_bytes_or_null(FILE *fp, const char *key, uint64_t bytes)
+{
+	if (bytes == 0)
+		fprintf(fp, "  \"%s\": null,\n", key);
+	else
+		fprintf(fp, "  \"%s\": %" PRIu64 ",\n", key, bytes);
+}
+
+static void
 json_sample(const struct probe_report *r, FILE *fp)
 {
 	const struct memcg_sample *s = &r->sample;
 
 	fprintf(fp, "  \"usage_bytes\": %" PRIu64 ",\n", s->usage_bytes);
-	fprintf(fp, "  \"limit_bytes\": %" PRIu64 ",\n", s->limit_bytes);
+	/* No limit (and no memory.high) is null, as the text form's "none". */
+	json_bytes_or_null(fp, "limit_bytes", s->limit_bytes);
 	if (r->cg.version == 2)
-		fprintf(fp, "  \"high_bytes\": %" PRIu64 ",\n", s->high_bytes);
+		json_bytes_or_null(fp, "high_bytes", s->high_bytes);
 	if (s->has_stat)
 		fprintf(fp,
 		    "  \"workingset_bytes\": %" PRIu64 ",\n  \"anon_bytes\": %" PRIu64
@@ -237,7 +259,10 @@ probe_print_json(const struct probe_report *r, FILE *fp)
 	log_json_string(fp, r->cg.path);
 	fprintf(fp, ",\n  \"directory\": ");
 	log_json_string(fp, r->cg.dir);
-	fprintf(fp, ",\n  \"sample_error\": \"%s\",\n",
+	fprintf(fp, ",\n  \"files\": [");
+	for (const char *const *f = probe_files(r); *f != NULL; f++)
+		fprintf(fp, "%s\"%s\"", f == probe_files(r) ? "" : ", ", *f);
+	fprintf(fp, "],\n  \"sample_error\": \"%s\",\n",
 	    r->sample_err < 0 ? strerrorname_np(-r->sample_err) : "");
 	if (r->sample_err == 0)
 		json_sample(r, fp);

@@ -190,6 +190,90 @@ START_TEST(test_text_unchanged)
 }
 END_TEST
 
+/* JSON: a percentage in hundredths is a number with two decimals, and
+ * any bytes in a string make valid JSON: invalid UTF-8 becomes U+FFFD,
+ * valid UTF-8 stays as it is. */
+START_TEST(test_json_values)
+{
+	const struct log_field f[] = {
+		{ "percent", LOG_HUNDREDTHS, 7606 },
+		{ "low", LOG_HUNDREDTHS, 5 },
+		{ "path", "/app/\xff\xfe-\xc3\xa9-\xc0\xaf-\xed\xa0\x80-\xf4\x90\x80\x80-\x7f", 0 },
+		{ "pid", NULL, 42 },
+	};
+	int fd = stderr_to_file();
+	const char *t;
+
+	unsetenv("JOURNAL_STREAM");
+	log_init(LOG_LVL_INFO, LOG_FMT_JSON);
+	log_fields(LOG_LVL_INFO, "m\xe2\x82", f, 4);
+	t = stderr_text(fd);
+	ck_assert_msg(strstr(t, ",\"msg\":\"m\\ufffd\\ufffd\",") != NULL, "%s", t);
+	ck_assert_msg(strstr(t, ",\"percent\":76.06,\"low\":0.05,") != NULL, "%s", t);
+	ck_assert_msg(strstr(t,
+	                  ",\"path\":\"/app/\\ufffd\\ufffd-\xc3\xa9-\\ufffd\\ufffd-"
+	                  "\\ufffd\\ufffd\\ufffd-\\ufffd\\ufffd\\ufffd\\ufffd-\\u007f\","
+	                  "\"pid\":42}\n") != NULL,
+	    "%s", t);
+	close(fd);
+}
+END_TEST
+
+/* Whether t is one line of one JSON object whose escapes are whole. */
+static void
+check_json_line(const char *t)
+{
+	size_t n = strlen(t);
+
+	ck_assert_msg(n > 100 && t[0] == '{' && strcmp(t + n - 2, "}\n") == 0, "%s", t);
+	ck_assert_ptr_eq(strchr(t, '\n'), t + n - 1);
+	/* No escape is cut in two: every backslash is followed by a quote. */
+	for (const char *p = strchr(t, '\\'); p != NULL; p = strchr(p + 2, '\\'))
+		ck_assert_msg(p[1] == '"', "%s", p);
+}
+
+/* A line too long for the buffer is still one JSON object: strings are
+ * cut ("..."), and when the fields do not fit even so, the message stays
+ * alone with "truncated":true. */
+START_TEST(test_json_long)
+{
+	static char big[1500];
+	struct log_field f[40];
+	int fd = stderr_to_file();
+	const char *t;
+
+	memset(big, '"', sizeof(big) - 1);
+	for (int i = 0; i < 40; i++)
+		f[i] = (struct log_field){ "field", big, 0 };
+	unsetenv("JOURNAL_STREAM");
+	log_init(LOG_LVL_INFO, LOG_FMT_JSON);
+	log_fields(LOG_LVL_INFO, big, f, 8);
+	t = stderr_text(fd);
+	check_json_line(t);
+	ck_assert_msg(strstr(t, "...\",\"field\":\"...\",\"field\":\"...\"") != NULL, "%s", t);
+	log_fields(LOG_LVL_INFO, big, f, 40);
+	t = stderr_text(fd);
+	check_json_line(t);
+	ck_assert_msg(strstr(t, "...\",\"truncated\":true}\n") != NULL, "%s", t);
+	ck_assert_ptr_null(strstr(t, "\"field\""));
+	close(fd);
+}
+END_TEST
+
+/* Level and format names in any case. */
+START_TEST(test_names_case)
+{
+	enum log_level lv;
+	enum log_format fm;
+
+	ck_assert_int_eq(log_level_parse("DEBUG", &lv), 0);
+	ck_assert_int_eq(lv, LOG_LVL_DEBUG);
+	ck_assert_int_eq(log_format_parse("Json", &fm), 0);
+	ck_assert_int_eq(fm, LOG_FMT_JSON);
+	ck_assert_int_eq(log_level_parse("verbose", &lv), -EINVAL);
+}
+END_TEST
+
 #if OOMGUARD_SYSTEMD
 
 /* The next journal entry received, or "" when none is waiting. */
@@ -326,6 +410,9 @@ main(void)
 	tcase_add_test(tc, test_field_name);
 	tcase_add_test(tc, test_init_journal);
 	tcase_add_test(tc, test_text_unchanged);
+	tcase_add_test(tc, test_json_values);
+	tcase_add_test(tc, test_json_long);
+	tcase_add_test(tc, test_names_case);
 #if OOMGUARD_SYSTEMD
 	tcase_add_test(tc, test_journal_entries);
 	tcase_add_test(tc, test_journal_bounds);
