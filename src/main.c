@@ -465,8 +465,14 @@ cmd_probe(const struct args *a, const struct config *c)
 		req.psi = (struct psi_trigger){ true, false, 150000, 1000000 };
 	e = probe_run(&req, &r);
 	if (e < 0) {
-		fprintf(stderr, "oomguard: cannot locate the memory cgroup of %s: %s\n",
-		    a->pid > 0 ? "that process" : c->cgroup, strerror(-e));
+		char where[PATH_MAX + 32];
+
+		if (a->pid > 0)
+			snprintf(where, sizeof(where), "--pid %d", (int)a->pid);
+		else
+			config_origin_name(c, "watch", "cgroup", where, sizeof(where));
+		fprintf(stderr, "oomguard: cannot locate the memory cgroup of %s (%s): %s\n",
+		    a->pid > 0 ? "that process" : c->cgroup, where, strerror(-e));
 		return EXIT_FAILURE_START;
 	}
 	if (a->json)

@@ -67,7 +67,7 @@ grep -Eq "psi trigger \(some 150ms 1s\): *(available|E[A-Z]+ )" <<<"$text" &&
 
 out=$("$OOMGUARD" probe --cgroup /no/such/cgroup 2>&1)
 rc=$?
-[[ $rc == 1 && $out == *"cannot locate the memory cgroup of /no/such/cgroup"* ]] &&
+[[ $rc == 1 && $out == "oomguard: cannot locate the memory cgroup of /no/such/cgroup (--cgroup): "* ]] &&
 	t_pass "unknown cgroup: exit 1 and a message" || t_fail "unknown cgroup" "exit $rc: $out"
 
 kill -9 "$CG_PID" 2>/dev/null
