@@ -398,7 +398,7 @@ if want 2; then
 			nopsi=(unshare -m sh -c "$hide_psi"' && exec "$@"' sh)
 		dir=$(cg_create "og-rs-$tag-$$" $limit oom_disable) || exit 1
 		start_oomwait "$dir" "$tmp/$tag.oom" || exit 1
-		cg_spawn "$dir" "${nopsi[@]}" "$OOMGUARD" --gc-at $((limit + MiB)) --restart-at none \
+		cg_spawn "$dir" "${nopsi[@]}" "$OOMGUARD" --gc-at $((limit + MiB))B --restart-at none \
 			--kill-at none -- "$burst" --usr1 free >"$tmp/$tag.out" 2>"$tmp/$tag.log"
 		ogpid=$CG_PID
 		bg_pids+=("$ogpid")
