@@ -228,7 +228,7 @@ policy_track_effect(
 
 	if (!st->gc_ever || st->gc_effect || raw->frozen)
 		return;
-	if (raw->metric_bytes + fall_bytes <= st->gc_request_bytes ||
+	if (raw->metric_bytes <= st->gc_request_bytes - fall_bytes ||
 	    (lv->rearm_bytes < lv->gc_bytes && st->gc_request_bytes >= lv->rearm_bytes &&
 	        raw->metric_bytes < lv->rearm_bytes))
 		st->gc_effect = true;
