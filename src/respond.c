@@ -235,14 +235,16 @@ respond_act(struct watch *w, enum policy_action a)
 	bool quiet;
 	int r;
 
-	/* Only the first gc request of an episode is logged at info; the
-	 * repeats at debug, summed up by respond_gc_summary(). */
-	quiet = a == POLICY_GC && !episode_request(&w->gc_log, watch_now_usec(), w->metric_bytes);
 	note_app_ending(w, a);
+	/* A dry run logs every decision at info (they cannot take effect:
+	 * at most one gc request per cooldown). */
 	if (w->cfg->dry_run) {
-		log_action(w, a, sig, res.pid, "dry run, not sent", quiet);
+		log_action(w, a, sig, res.pid, "dry run, not sent", false);
 		return;
 	}
+	/* Otherwise only the first gc request of an episode is logged at
+	 * info; the repeats at debug, summed up by respond_gc_summary(). */
+	quiet = a == POLICY_GC && !episode_request(&w->gc_log, watch_now_usec(), w->metric_bytes);
 	r = send_to_targets(w, sig, need_handler, &res);
 	if (r < 0)
 		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-r));
