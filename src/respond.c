@@ -279,10 +279,11 @@ log_gc_summary(const struct watch *w, const struct episode_summary *s)
 	};
 
 	snprintf(msg, sizeof(msg),
-	    "gc: %u more requests in %" PRIu64 ".%" PRIu64 "s, %s %s to %s of %s, %s freed per "
+	    "gc: %u more request%s in %" PRIu64 ".%" PRIu64 "s, %s %s to %s of %s, %s freed per "
 	    "request",
-	    s->requests, tenths / 10, tenths % 10, config_metric_name(w->cfg->metric),
-	    units_format_human(s->min_bytes, lo), units_format_human(s->max_bytes, hi),
+	    s->requests, s->requests == 1 ? "" : "s", tenths / 10, tenths % 10,
+	    config_metric_name(w->cfg->metric), units_format_human(s->min_bytes, lo),
+	    units_format_human(s->max_bytes, hi),
 	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
 	    units_format_human(s->freed_bytes, fr));
 	log_fields(LOG_LVL_INFO, msg, f, sizeof(f) / sizeof(f[0]));

@@ -118,7 +118,7 @@ echo "in a memory cgroup with a 256 MiB limit and the OOM killer disabled"
 echo
 echo "run 1: gcsim alone"
 read -r f1 ms1 peak1 < <(run alone /dev/null "$WORKLOAD_DIR/gcsim" --rate $rate --duration "$secs")
-echo "run 2: gcsim under oomguard (gc at 75%, every second while above)"
+echo "run 2: gcsim under oomguard (gc at 75%, requests paced by their effect)"
 read -r f2 ms2 peak2 < <(run guarded "$tmp/og.log" "$OOMGUARD" --gc-at 75% --log-level debug -- "$WORKLOAD_DIR/gcsim" \
 	--rate $rate --duration "$secs")
 gcs=$(grep -c 'gc: .*: sent' "$tmp/og.log")
