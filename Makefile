@@ -39,13 +39,14 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_schedule check_supervise check_action check_unit check_service check_log
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
 check_memcg_MODS  := memcg file
 check_psi_MODS    := psi file
 check_policy_MODS := policy
+check_episode_MODS := episode
 check_action_MODS := action file
 check_supervise_MODS := supervise log
 check_schedule_MODS := schedule
@@ -83,7 +84,7 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
-             docker.io debootstrap
+             docker.io debootstrap gnuplot-nox
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \

@@ -68,7 +68,11 @@ static const struct key keys[CONFIG_NKEYS] = {
 	{ "gc", "signal", KT_SIGNAL, OFF(gc_signal), 0, 0,
 	    "signal that asks the app to free memory" },
 	{ "gc", "cooldown", KT_DURATION, OFF(gc_cooldown_usec), 10 * MS, 3600 * SEC,
-	    "repeat the request this often while memory stays at or above gc.at" },
+	    "how long a request gets to take effect: asked again after this, and the restart "
+	    "level may fire" },
+	{ "gc", "min_interval", KT_DURATION, OFF(gc_min_interval_usec), 1 * MS, 3600 * SEC,
+	    "after a request that took effect, the next goes out when memory is back at gc.at, "
+	    "but not sooner than this" },
 	{ "gc", "rearm_below", KT_THRESHOLD, OFF(gc_rearm_below), 0, 0,
 	    "an episode ends, and escalation starts again at gc, below this level (unset: a "
 	    "fifteenth below the lowest armed level)" },
@@ -154,6 +158,7 @@ config_defaults(struct config *c)
 	c->gc_at = (struct threshold){ THRESHOLD_PERCENT, 75 * UNITS_PCT_SCALE };
 	c->gc_signal = SIGUSR1;
 	c->gc_cooldown_usec = 1 * SEC;
+	c->gc_min_interval_usec = 25 * MS;
 	c->gc_rearm_below = (struct threshold){ THRESHOLD_PERCENT, 70 * UNITS_PCT_SCALE };
 	c->gc_require_handler = true;
 	c->restart_at = (struct threshold){ THRESHOLD_PERCENT, 90 * UNITS_PCT_SCALE };

@@ -43,7 +43,7 @@ struct config_origin {
 };
 
 /* The number of keys in the table; config_origin slots are indexed by key. */
-#define CONFIG_NKEYS 28
+#define CONFIG_NKEYS 29
 
 struct config {
 	/* [watch] */
@@ -58,6 +58,7 @@ struct config {
 	struct threshold gc_at;
 	int gc_signal;
 	uint64_t gc_cooldown_usec;
+	uint64_t gc_min_interval_usec;
 	struct threshold gc_rearm_below;
 	bool gc_require_handler;
 	struct threshold gc_reclaim;

@@ -135,14 +135,26 @@ policy_track_episode(
 		st->in_episode = true;
 }
 
-/* The kill level (or a frozen cgroup), or a restart whose grace ran out. */
+/* Whether the target is still within its start-up. */
+static bool
+policy_young(const struct policy_state *st, const struct policy_timing *tm, uint64_t clock_usec)
+{
+	return !policy_elapsed(clock_usec, st->target_start_usec, tm->startup_usec);
+}
+
+/*
+ * The kill level, or a restart whose grace ran out. A young target is not
+ * killed by the metric alone: the restart signal is its strongest step
+ * (policy_restart_due). A frozen cgroup is killed whatever the target's
+ * age, so that one with the OOM killer off never stays frozen.
+ */
 static bool
 policy_kill_due(const struct policy_state *st, const struct policy_levels *lv,
     const struct policy_timing *tm, const struct policy_input *in, uint64_t clock_usec)
 {
 	if (st->target_kill_sent)
 		return false;
-	if (policy_reached(lv->kill_bytes, in))
+	if (policy_reached(lv->kill_bytes, in) && (in->frozen || !policy_young(st, tm, clock_usec)))
 		return true;
 	return st->target_restart_sent &&
 	    policy_elapsed(clock_usec, st->target_restart_usec, tm->grace_usec);
@@ -156,9 +168,11 @@ policy_gc_usable(const struct policy_levels *lv, const struct policy_input *in)
 
 /*
  * The restart level fires once per episode and once per target, after the
- * target's start-up, and only once a GC request has had a cooldown to work.
- * A frozen cgroup skips the waits: its tasks can neither run a GC handler
- * nor finish starting, and the restart is then the strongest action left.
+ * target's start-up (or within it at the kill level), and only once GC
+ * requests have stopped working: the last one went to this target in this
+ * episode, a cooldown ago, and has not taken effect. A frozen cgroup skips
+ * the waits: its tasks can neither run a GC handler nor finish starting,
+ * and the restart is then the strongest action left.
  */
 static bool
 policy_restart_due(const struct policy_state *st, const struct policy_levels *lv,
@@ -170,28 +184,54 @@ policy_restart_due(const struct policy_state *st, const struct policy_levels *lv
 	if (in->frozen)
 		return true;
 	if (st->restart_fired ||
-	    !policy_elapsed(clock_usec, st->target_start_usec, tm->startup_usec))
+	    (policy_young(st, tm, clock_usec) && !policy_reached(lv->kill_bytes, in)))
 		return false;
 	if (!policy_gc_usable(lv, in))
 		return true;
-	return st->target_gc_sent &&
+	return st->target_gc_sent && !st->gc_effect &&
 	    policy_elapsed(clock_usec, st->gc_last_usec, tm->cooldown_usec);
 }
 
 /*
- * GC requests go out at the gc level, and at the restart level as its first
- * step, at most once per cooldown. A target told to restart or killed is
- * leaving and is not asked.
+ * GC requests go out at the gc level, and at the restart and kill levels
+ * as their first step. After one that took effect the next waits
+ * min_interval (never longer than the cooldown), after one that has not
+ * the cooldown. A target told to restart or killed is leaving and is not
+ * asked.
  */
 static bool
 policy_gc_due(const struct policy_state *st, const struct policy_levels *lv,
     const struct policy_timing *tm, const struct policy_input *in, uint64_t clock_usec)
 {
+	uint64_t wait_usec = tm->cooldown_usec;
+
 	if (!policy_gc_usable(lv, in) || st->target_restart_sent || st->target_kill_sent)
 		return false;
 	if (!policy_reached(lv->gc_bytes, in) && !policy_reached(lv->restart_bytes, in))
 		return false;
-	return !st->gc_ever || policy_elapsed(clock_usec, st->gc_last_usec, tm->cooldown_usec);
+	if (st->gc_effect)
+		wait_usec = policy_min(tm->min_interval_usec, tm->cooldown_usec);
+	return !st->gc_ever || policy_elapsed(clock_usec, st->gc_last_usec, wait_usec);
+}
+
+/*
+ * Whether the last GC request has taken effect, judged on this sample's
+ * own metric (raw: not raised for throttling): it fell a sixteenth, or
+ * from the rearm level or above to below it, where that level lies below
+ * the gc level. A frozen sample says nothing of the metric.
+ */
+static void
+policy_track_effect(
+    struct policy_state *st, const struct policy_levels *lv, const struct policy_input *raw)
+{
+	uint64_t fall_bytes = st->gc_request_bytes / POLICY_EFFECT_DIVISOR;
+
+	if (!st->gc_ever || st->gc_effect || raw->frozen)
+		return;
+	if (raw->metric_bytes <= st->gc_request_bytes - fall_bytes ||
+	    (lv->rearm_bytes < lv->gc_bytes && st->gc_request_bytes >= lv->rearm_bytes &&
+	        raw->metric_bytes < lv->rearm_bytes))
+		st->gc_effect = true;
 }
 
 /*
@@ -219,14 +259,18 @@ policy_rescue_action(
 	return POLICY_NONE;
 }
 
-/* Records the action as sent, so that the rules above see it next time. */
+/* Records the action as sent, so that the rules above see it next time;
+ * metric_bytes is the sample's own metric, for the effect of a GC. */
 static void
-policy_record(struct policy_state *st, enum policy_action act, uint64_t clock_usec)
+policy_record(
+    struct policy_state *st, enum policy_action act, uint64_t clock_usec, uint64_t metric_bytes)
 {
 	switch (act) {
 	case POLICY_GC:
 		st->gc_ever = true;
 		st->gc_last_usec = clock_usec;
+		st->gc_request_bytes = metric_bytes;
+		st->gc_effect = false;
 		st->target_gc_sent = true;
 		break;
 	case POLICY_RESTART:
@@ -254,6 +298,7 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 {
 	enum policy_action act = POLICY_NONE;
 	struct policy_input eff = *in;
+	const struct policy_input *raw = in;
 	uint64_t clock_usec;
 	bool rescued;
 
@@ -271,12 +316,13 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 	if (rescued)
 		eff.frozen = false;
 	policy_track_episode(st, lv, in);
+	policy_track_effect(st, lv, raw);
 	/* With nothing to signal, time still passes but nothing is sent. */
 	if (!in->target_alive)
 		return POLICY_NONE;
 	if (in->frozen && in->rescue) {
 		act = policy_rescue_action(st, lv, in);
-		policy_record(st, act, clock_usec);
+		policy_record(st, act, clock_usec, raw->metric_bytes);
 		st->target_rescued = true;
 		st->target_rescue_usec = clock_usec;
 		return act;
@@ -287,7 +333,7 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 		act = POLICY_RESTART;
 	else if (policy_gc_due(st, lv, tm, in, clock_usec))
 		act = POLICY_GC;
-	policy_record(st, act, clock_usec);
+	policy_record(st, act, clock_usec, raw->metric_bytes);
 	return act;
 }
 

@@ -39,16 +39,27 @@ struct policy_levels {
 
 struct policy_timing {
 	/*
-	 * GC requests repeat every cooldown while the metric stays at or above
-	 * the gc level, and never go out more often than that. It is also how
-	 * long a GC request gets to work before the restart level may fire.
+	 * How long a GC request gets to take effect: one that has not is
+	 * repeated after it, and the restart level fires once it has passed.
 	 */
 	uint64_t cooldown_usec;
 	/* After the restart signal, SIGKILL if the target is still alive. */
 	uint64_t grace_usec;
-	/* A target this young is not sent the restart signal. */
+	/* A target this young is not sent the restart signal, nor SIGKILL at
+	 * the kill level unless its cgroup is frozen. */
 	uint64_t startup_usec;
+	/* After a GC request that took effect, the next one may go out as
+	 * soon as the metric is back at the gc level, but not sooner than
+	 * this (nor later than the cooldown would allow). */
+	uint64_t min_interval_usec;
 };
+
+/*
+ * A GC request took effect when a later sample, not frozen, shows the
+ * metric a sixteenth below what it was at the request, or below a rearm
+ * level that lies below the gc level (docs/policy.md says why).
+ */
+#define POLICY_EFFECT_DIVISOR 16
 
 struct policy_input {
 	uint64_t now_usec; /* CLOCK_MONOTONIC */
@@ -91,9 +102,11 @@ struct policy_state {
 	bool in_episode;
 	bool restart_fired; /* the restart signal went out in it */
 
-	/* GC requests are rate-limited across episodes and targets. */
+	/* GC requests are paced across episodes and targets. */
 	bool gc_ever;
 	uint64_t gc_last_usec;
+	uint64_t gc_request_bytes; /* the metric when the last one went out */
+	bool gc_effect;            /* the last one has taken effect */
 
 	/* The current target, one generation of the supervised child. */
 	bool target_seen;

@@ -16,6 +16,7 @@
 #include "action.h"
 #include "cgroup.h"
 #include "config.h"
+#include "episode.h"
 #include "knob.h"
 #include "log.h"
 #include "policy.h"
@@ -231,13 +232,19 @@ respond_act(struct watch *w, enum policy_action a)
 	bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
 	struct action_result res = { 0, 0, 0, w->have_child ? w->child.pid : w->target.pid };
 	char outcome[160];
+	bool quiet;
 	int r;
 
 	note_app_ending(w, a);
+	/* A dry run logs every decision at info (they cannot take effect:
+	 * at most one gc request per cooldown). */
 	if (w->cfg->dry_run) {
 		log_action(w, a, sig, res.pid, "dry run, not sent", false);
 		return;
 	}
+	/* Otherwise only the first gc request of an episode is logged at
+	 * info; the repeats at debug, summed up by respond_gc_summary(). */
+	quiet = a == POLICY_GC && !episode_request(&w->gc_log, watch_now_usec(), w->metric_bytes);
 	r = send_to_targets(w, sig, need_handler, &res);
 	if (r < 0)
 		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-r));
@@ -250,9 +257,45 @@ respond_act(struct watch *w, enum policy_action a)
 		snprintf(outcome, sizeof(outcome), "sent to %d, %d skipped", res.sent, res.skipped);
 	/* A gc request that found no process able to take it says so at
 	 * debug level: it repeats every cooldown. */
-	log_action(w, a, sig, res.pid, outcome, a == POLICY_GC && r == 0 && res.sent == 0);
+	log_action(
+	    w, a, sig, res.pid, outcome, quiet || (a == POLICY_GC && r == 0 && res.sent == 0));
 	if (a != POLICY_GC)
 		knob_high_lift(w);
+}
+
+static void
+log_gc_summary(const struct watch *w, const struct episode_summary *s)
+{
+	char lo[UNITS_BUF], hi[UNITS_BUF], l[UNITS_BUF], fr[UNITS_BUF], msg[256];
+	uint64_t tenths = (s->span_usec + 50000) / 100000;
+	const struct log_field f[] = {
+		{ "event", "gc_summary", 0 },
+		{ "requests", NULL, (long long)s->requests },
+		{ "span_usec", NULL, (long long)s->span_usec },
+		{ "metric_min_bytes", NULL, (long long)s->min_bytes },
+		{ "metric_max_bytes", NULL, (long long)s->max_bytes },
+		{ "limit_bytes", NULL, (long long)w->limit_bytes },
+		{ "freed_per_request_bytes", NULL, (long long)s->freed_bytes },
+	};
+
+	snprintf(msg, sizeof(msg),
+	    "gc: %u more request%s in %" PRIu64 ".%" PRIu64 "s, %s %s to %s of %s, %s freed per "
+	    "request",
+	    s->requests, s->requests == 1 ? "" : "s", tenths / 10, tenths % 10,
+	    config_metric_name(w->cfg->metric), units_format_human(s->min_bytes, lo),
+	    units_format_human(s->max_bytes, hi),
+	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
+	    units_format_human(s->freed_bytes, fr));
+	log_fields(LOG_LVL_INFO, msg, f, sizeof(f) / sizeof(f[0]));
+}
+
+void
+respond_gc_summary(struct watch *w, uint64_t now)
+{
+	struct episode_summary s;
+
+	if (episode_sample(&w->gc_log, now, w->metric_bytes, w->policy.in_episode, &s))
+		log_gc_summary(w, &s);
 }
 
 /* ---- the rescue (rescue.c holds the rule this path keeps) ---- */

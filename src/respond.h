@@ -47,6 +47,11 @@ bool respond_gc_allowed(struct watch *w, uint64_t now, bool frozen);
  * nothing: a failure to send is in the logged outcome. */
 void respond_act(struct watch *w, enum policy_action a);
 
+/* Feed the sample (now in CLOCK_MONOTONIC usec) to the gc requests
+ * account for the log (episode.c), and log its summary line at info when
+ * one is due. Returns nothing. */
+void respond_gc_summary(struct watch *w, uint64_t now);
+
 /* The reserve for the watched cgroup: resolve its mode (auto: memory when
  * oomguard is inside the cgroup, limit when not) and, in limit mode, open
  * the limit file, releasing what an earlier one held. Holds nothing yet

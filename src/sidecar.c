@@ -305,7 +305,7 @@ config_apply(struct watch *w, const struct config *next)
 	log_init(next->log_level, next->log_format);
 	log_init_journal();
 	w->timing = (struct policy_timing){ next->gc_cooldown_usec, next->restart_grace_usec,
-		next->restart_startup_usec };
+		next->restart_startup_usec, next->gc_min_interval_usec };
 	w->sched = (struct schedule_params){ next->poll_min_usec, next->poll_max_usec,
 		next->max_growth_bytes };
 	w->levels_set = false;

@@ -339,6 +339,7 @@ watch_sample(struct watch *w, const char *why)
 		respond_rescue(w, a);
 	else if (a != POLICY_NONE)
 		respond_act(w, a);
+	respond_gc_summary(w, now);
 	if (enomem && w->read_errno != -ENOMEM)
 		log_warn("cannot read memory usage of %s: %s (the cgroup is frozen)", w->cg.dir,
 		    strerror(ENOMEM));
@@ -639,7 +640,7 @@ watch_init(struct watch *w, const struct config *cfg, const struct watch_opts *o
 	action_target_init(&w->target);
 	w->rescue.limit_fd = w->rescue.memsw_fd = -1;
 	w->timing = (struct policy_timing){ cfg->gc_cooldown_usec, cfg->restart_grace_usec,
-		cfg->restart_startup_usec };
+		cfg->restart_startup_usec, cfg->gc_min_interval_usec };
 	w->sched = (struct schedule_params){ cfg->poll_min_usec, cfg->poll_max_usec,
 		cfg->max_growth_bytes };
 	w->exit_code = 1;

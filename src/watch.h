@@ -18,6 +18,7 @@
 #include "action.h"
 #include "cgroup.h"
 #include "config.h"
+#include "episode.h"
 #include "memcg.h"
 #include "policy.h"
 #include "rescue.h"
@@ -92,6 +93,7 @@ struct watch {
 	struct policy_levels levels;
 	struct policy_timing timing;
 	struct policy_state policy;
+	struct episode gc_log; /* gc requests summed up for the log */
 	struct schedule_params sched;
 	int read_errno;           /* last read error logged, to log a run of them once */
 	uint64_t oom_kills;       /* the oom_kill counter last seen */

@@ -26,7 +26,7 @@ until [[ $(cg_usage "$dir") -gt $((150 << 20)) ]]; do sleep 0.1; done
 
 conf=$tmp/og.ini
 printf '[gc]\nat = 75%%\nrearm_below = 70%%\n' >"$conf"
-"$OOMGUARD" --cgroup "$dir" --pid "$app" -c "$conf" 2>"$tmp/og.log" &
+OOMGUARD_LOG_LEVEL=debug "$OOMGUARD" --cgroup "$dir" --pid "$app" -c "$conf" 2>"$tmp/og.log" &
 og=$!
 t_wait_log "$tmp/og.log" 'gc at 192.0MiB' 10 ||
 	t_fail "start" "$(cat "$tmp/og.log")"

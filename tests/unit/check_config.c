@@ -33,6 +33,7 @@ START_TEST(test_every_key)
 		{ "gc", "at", "60%" },
 		{ "gc", "signal", "USR2" },
 		{ "gc", "cooldown", "500ms" },
+		{ "gc", "min_interval", "40ms" },
 		{ "gc", "rearm_below", "50%" },
 		{ "gc", "require_handler", "no" },
 		{ "gc", "reclaim", "64M" },
@@ -75,6 +76,7 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(c.gc_signal, SIGUSR2);
 	ck_assert_int_eq(c.reserve_mode, RESERVE_LIMIT);
 	ck_assert_uint_eq(c.gc_cooldown_usec, 500000);
+	ck_assert_uint_eq(c.gc_min_interval_usec, 40000);
 	ck_assert_uint_eq(c.gc_rearm_below.value, 5000);
 	ck_assert(!c.gc_require_handler);
 	ck_assert_int_eq(c.watch_high.kind, THRESHOLD_AUTO);

@@ -37,6 +37,8 @@ enum {
 	F_KKILL = 1 << 7,  /* the kernel's OOM killer is on at this limit */
 };
 
+#define FR (F_FROZEN | F_RESCUE)
+
 /* What a row expects of the episode, checked after the sample. */
 enum { EP_ANY, EP_OPEN, EP_CLOSED };
 
@@ -85,10 +87,13 @@ static const struct policy_levels lowered = { 400, 500, 600, 300 };
 static const struct policy_levels kill_low = { 700, 850, 800, 600 };
 static const struct policy_levels gc_high = { 900, 850, 950, 600 };
 static const struct policy_levels all_zero = { 0, 0, 0, 0 };
-static const struct policy_timing std_timing = { MS(1000), MS(5000), MS(2000) };
-static const struct policy_timing grace_off = { MS(1000), OFF, MS(2000) };
-static const struct policy_timing timing_off = { OFF, OFF, OFF };
-static const struct policy_timing timing_zero = { 0, 0, 0 };
+static const struct policy_levels kill_only = { OFF, OFF, 950, 600 };
+/* cooldown, grace, startup, min_interval */
+static const struct policy_timing std_timing = { MS(1000), MS(5000), MS(2000), MS(100) };
+static const struct policy_timing grace_off = { MS(1000), OFF, MS(2000), MS(100) };
+static const struct policy_timing timing_off = { OFF, OFF, OFF, OFF };
+static const struct policy_timing timing_zero = { 0, 0, 0, 0 };
+static const struct policy_timing interval_long = { MS(1000), MS(5000), MS(2000), MS(5000) };
 
 /* Feeds steps to a fresh policy and checks every action and episode flag. */
 static void
@@ -178,6 +183,138 @@ static const struct pcase gc_cases[] = {
 		{ MS(10500), 750, .want = G },
 		{ MS(11000), 750, F_DEAD, .want = N },
 		{ MS(11500), 750, .want = G },
+		END } },
+};
+/* clang-format on */
+
+/* ---- gc requests paced by their effect ---- */
+
+/* clang-format off */
+static const struct pcase pacing_cases[] = {
+	{ "a gc that took effect: the next at the gc level after min_interval", .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10020), 650, .want = N, .ep = EP_OPEN },
+		{ MS(10050), 750, .want = N },
+		{ MS(10099), 750, .want = N },
+		{ MS(10100), 750, .want = G },
+		{ MS(10150), 650, .want = N },
+		{ MS(10200), 700, .want = G },
+		END } },
+	{ "below rearm ends the episode; the next gc after min_interval", .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10010), 500, .want = N, .ep = EP_CLOSED },
+		{ MS(10050), 760, .want = N, .ep = EP_OPEN },
+		{ MS(10100), 760, .want = G },
+		{ MS(10110), 550, .want = N, .ep = EP_CLOSED },
+		{ MS(10300), 700, .want = G, .ep = EP_OPEN },
+		END } },
+	{ "a gc without effect is repeated after the cooldown", .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10050), 740, .want = N },
+		{ MS(10100), 750, .want = N },
+		{ MS(10999), 750, .want = N },
+		{ MS(11000), 750, .want = G },
+		END } },
+	{ "a fall of less than a sixteenth is no effect", .steps = {
+		{ MS(10000), 800, .want = G },
+		{ MS(10050), 751, .want = N },
+		{ MS(10100), 800, .want = N },
+		{ MS(11000), 800, .want = G },
+		{ MS(11050), 750, .want = N },
+		{ MS(11100), 800, .want = G },
+		END } },
+	{ "the effect is judged afresh for each request", .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10050), 650, .want = N },
+		{ MS(10100), 750, .want = G },
+		{ MS(10200), 750, .want = N },
+		{ MS(10999), 750, .want = N },
+		{ MS(11100), 750, .want = G },
+		END } },
+	{ "rearm off: only the fall counts", { &rearm_off }, .steps = {
+		{ MS(10000), 700, .want = G },
+		{ MS(10050), 699, .want = N, .ep = EP_CLOSED },
+		{ MS(10100), 700, .want = N },
+		{ MS(11000), 700, .want = G },
+		END } },
+	{ "min_interval longer than the cooldown: the cooldown bounds it",
+	    .tm = &interval_long, .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10050), 650, .want = N },
+		{ MS(10500), 750, .want = N },
+		{ MS(11000), 750, .want = G },
+		END } },
+	{ "a frozen sample is no effect", { &gc_only }, .steps = {
+		{ MS(10000), 750, .want = G },
+		{ MS(10050), 100, F_FROZEN, .want = N },
+		{ MS(10100), 750, .want = N },
+		{ MS(11000), 750, .want = G },
+		END } },
+	{ "throttled: a gc that took effect is followed after min_interval", .steps = {
+		{ MS(10000), 500, F_THROTTLED, .want = G },
+		{ MS(10050), 400, .want = N, .ep = EP_CLOSED },
+		{ MS(10150), 500, F_THROTTLED, .want = G },
+		END } },
+};
+/* clang-format on */
+
+/* ---- escalation follows the failure of gc requests ---- */
+
+/* clang-format off */
+static const struct pcase escalate_cases[] = {
+	{ "gc requests that work at the restart level: no restart", .steps = {
+		{ MS(10000), 860, .want = G },
+		{ MS(10050), 650, .want = N },
+		{ MS(10100), 860, .want = G },
+		{ MS(10150), 650, .want = N },
+		{ MS(10200), 860, .want = G },
+		{ MS(11200), 650, .want = N },
+		{ MS(12000), 860, .want = G },
+		{ MS(12100), 650, .want = N },
+		{ MS(13000), 860, .want = G },
+		END } },
+	{ "restart a cooldown after the first gc that did not work", .steps = {
+		{ MS(10000), 860, .want = G },
+		{ MS(10050), 700, .want = N },
+		{ MS(10200), 860, .want = G },
+		{ MS(10300), 870, .want = N },
+		{ MS(11199), 870, .want = N },
+		{ MS(11200), 870, .want = R },
+		END } },
+	{ "a young target at the kill level: gc first, not SIGKILL",
+	    .steps = {
+		{ MS(10000), 960, .started_usec = MS(9900), .want = G },
+		{ MS(10050), 700, .started_usec = MS(9900), .want = N },
+		{ MS(10100), 960, .started_usec = MS(9900), .want = G },
+		{ MS(10150), 700, .started_usec = MS(9900), .want = N },
+		{ MS(10200), 960, .started_usec = MS(9900), .want = G },
+		END } },
+	{ "a young target at the kill level whose gc fails: restart; the kill level after start-up",
+	    .steps = {
+		{ MS(10000), 960, .started_usec = MS(9900), .want = G },
+		{ MS(10500), 960, .started_usec = MS(9900), .want = N },
+		{ MS(11000), 960, .started_usec = MS(9900), .want = R },
+		{ MS(11899), 960, .started_usec = MS(9900), .want = N },
+		{ MS(11900), 960, .started_usec = MS(9900), .want = K },
+		END } },
+	{ "a young target at the restart level only: no restart", .steps = {
+		{ MS(10000), 860, .started_usec = MS(9900), .want = G },
+		{ MS(11000), 860, .started_usec = MS(9900), .want = G },
+		{ MS(11900), 860, .started_usec = MS(9900), .want = N },
+		{ MS(12000), 860, .started_usec = MS(9900), .want = R },
+		END } },
+	{ "a young target at the kill level, gc off: restart at once",
+	    { &gc_off }, .steps = {
+		{ MS(10000), 960, .started_usec = MS(9900), .want = R },
+		END } },
+	{ "a young target at the kill level, only kill armed: SIGKILL when start-up ends",
+	    { &kill_only }, .steps = {
+		{ MS(10000), 960, .started_usec = MS(9900), .want = N, .ep = EP_OPEN },
+		{ MS(11899), 960, .started_usec = MS(9900), .want = N },
+		{ MS(11900), 960, .started_usec = MS(9900), .want = K },
+		END } },
+	{ "a young target frozen: SIGKILL as before", .steps = {
+		{ MS(10000), 500, F_FROZEN, .started_usec = MS(9900), .want = K },
 		END } },
 };
 /* clang-format on */
@@ -338,13 +475,10 @@ static const struct pcase kill_cases[] = {
 	{ "one kill per target; a new child may be killed again", .steps = {
 		{ MS(10000), 960, .want = K },
 		{ MS(10100), 960, .want = N },
-		{ MS(10200), 960, .gen = 1, .started_usec = MS(10200),
+		{ MS(10200), 960, .gen = 1, .started_usec = MS(7000),
 		    .want = K },
-		{ MS(10300), 960, .gen = 1, .started_usec = MS(10200),
+		{ MS(10300), 960, .gen = 1, .started_usec = MS(7000),
 		    .want = N },
-		END } },
-	{ "kill ignores start-up", .steps = {
-		{ MS(10000), 960, .started_usec = MS(9900), .want = K },
 		END } },
 	{ "frozen, kill level off: restart at once, then grace",
 	    { &kill_off }, .steps = {
@@ -401,8 +535,6 @@ static const struct pcase kill_cases[] = {
 /* clang-format on */
 
 /* ---- a rescue: a frozen cgroup with a reserve to release ---- */
-
-#define FR (F_FROZEN | F_RESCUE)
 
 /* clang-format off */
 static const struct pcase rescue_cases[] = {
@@ -490,7 +622,8 @@ static const struct pcase episode_cases[] = {
 	{ "exactly at rearm the episode goes on", .steps = {
 		{ MS(10000), 860, .want = G },
 		{ MS(10100), 600, .want = N, .ep = EP_OPEN },
-		{ MS(11000), 860, .want = R },
+		{ MS(11000), 860, .want = G },
+		{ MS(12000), 860, .want = R },
 		END } },
 	{ "the band between rearm and gc opens no episode", .steps = {
 		{ MS(10000), 650, .want = N, .ep = EP_CLOSED },
@@ -499,7 +632,7 @@ static const struct pcase episode_cases[] = {
 		END } },
 	{ "rearm off: the episode ends below the lowest level",
 	    { &rearm_off }, .steps = {
-		{ MS(10000), 750, .want = G, .ep = EP_OPEN },
+		{ MS(10000), 710, .want = G, .ep = EP_OPEN },
 		{ MS(10100), 699, .want = N, .ep = EP_CLOSED },
 		{ MS(10200), 700, .want = N, .ep = EP_OPEN },
 		{ MS(11000), 700, .want = G },
@@ -507,7 +640,7 @@ static const struct pcase episode_cases[] = {
 	{ "rearm off: a dip that stays above gc keeps the escalation",
 	    { &rearm_off }, .steps = {
 		{ MS(10000), 860, .want = G },
-		{ MS(10500), 750, .want = N, .ep = EP_OPEN },
+		{ MS(10500), 820, .want = N, .ep = EP_OPEN },
 		{ MS(11000), 860, .want = R },
 		END } },
 	{ "rearm above gc is taken as gc", { &rearm_high },
@@ -520,7 +653,7 @@ static const struct pcase episode_cases[] = {
 	{ "rearm above gc: a dip below it keeps the escalation",
 	    { &rearm_high }, .steps = {
 		{ MS(10000), 860, .want = G },
-		{ MS(10500), 750, .want = N, .ep = EP_OPEN },
+		{ MS(10500), 820, .want = N, .ep = EP_OPEN },
 		{ MS(11000), 860, .want = R },
 		END } },
 	{ "limit removed: the episode ends and nothing fires",
@@ -630,13 +763,14 @@ static const struct pcase robust_cases[] = {
 		{ MS(10000), 860, .want = G },
 		{ MS(11000), 860, .want = R },
 		END } },
-	{ "every timing off: one gc ever, no restart, no grace kill",
+	{ "every timing off: one gc ever, no restart, no grace kill; start-up never ends",
 	    .tm = &timing_off, .steps = {
 		{ MS(10000), 860, .want = G },
 		{ MS(20000), 860, .want = N },
 		{ MS(30000), 500, .want = N, .ep = EP_CLOSED },
 		{ MS(40000), 860, .want = N },
-		{ MS(40001), 960, .want = K },
+		{ MS(40001), 960, .want = N },
+		{ MS(40002), 500, F_FROZEN, .want = K },
 		END } },
 	{ "every timing off, even after UINT64_MAX usec", .tm = &timing_off,
 	    .steps = {
@@ -691,6 +825,25 @@ want_gc_each_second_toggling(uint64_t t_msec, bool even, struct step *s)
 	s->ep = even ? EP_OPEN : EP_CLOSED;
 }
 
+/* GC on the swing up after min_interval (every other step): each one
+ * took effect. */
+static void
+want_gc_each_swing_toggling(uint64_t t_msec, bool even, struct step *s)
+{
+	s->want = even ? G : N;
+	s->ep = even ? EP_OPEN : EP_CLOSED;
+	(void)t_msec;
+}
+
+/* GC every min_interval (100 ms), each one having taken effect. */
+static void
+want_gc_each_interval_open(uint64_t t_msec, bool even, struct step *s)
+{
+	(void)even;
+	s->want = t_msec % 100 == 0 ? G : N;
+	s->ep = EP_OPEN;
+}
+
 /* GC, restart one cooldown later, kill grace after that, then silence. */
 static void
 want_restart_then_kill(uint64_t t_msec, bool even, struct step *s)
@@ -717,10 +870,12 @@ static const struct osc osc_cases[] = {
 	{ "jitter at the restart level", STD_LEVELS, 850, 849, 10,
 	    want_restart_then_kill },
 	{ "swings across the whole band", STD_LEVELS, 860, 599, 100,
-	    want_gc_each_second_toggling },
+	    want_gc_each_swing_toggling },
 	{ "jitter at the kill level", STD_LEVELS, 950, 949, 10,
 	    want_one_kill },
-	{ "jitter at rearm inside an episode", STD_LEVELS, 750, 600, 10,
+	{ "swings between rearm and gc inside an episode", STD_LEVELS, 750, 600, 10,
+	    want_gc_each_interval_open },
+	{ "jitter above gc inside an episode", STD_LEVELS, 750, 720, 10,
 	    want_gc_each_second_open },
 };
 /* clang-format on */
@@ -749,8 +904,9 @@ END_TEST
  * Random walks with clock jumps, frozen samples, restarts and deaths,
  * checked against rules that must hold whatever the sequence: no action to
  * a dead target, one restart and one kill per generation, GC requests at
- * least a cooldown apart while the clock runs forward, and nothing at all
- * when every level is off. Under ASan/UBSan this is also the overflow test.
+ * least a cooldown apart while the clock runs forward unless the last one
+ * took effect (then at least min_interval, or the cooldown if shorter),
+ * and nothing at all when every level is off. Under ASan/UBSan this is also the overflow test.
  */
 static const struct policy_levels fuzz_levels[] = {
 	STD_LEVELS,
@@ -761,10 +917,11 @@ static const struct policy_levels fuzz_levels[] = {
 	{ 0, 0, 0, 0 },
 };
 static const struct policy_timing fuzz_timing[] = {
-	{ MS(1000), MS(5000), MS(2000) },
-	{ 0, 0, 0 },
-	{ OFF, OFF, OFF },
-	{ MS(1), OFF, 0 },
+	{ MS(1000), MS(5000), MS(2000), MS(100) },
+	{ 0, 0, 0, 0 },
+	{ OFF, OFF, OFF, OFF },
+	{ MS(1), OFF, 0, MS(1) },
+	{ MS(1000), MS(5000), MS(2000), OFF },
 };
 
 static uint64_t
@@ -809,6 +966,17 @@ fuzz_next(uint64_t *seed, struct policy_input *in, bool monotonic)
 	}
 }
 
+/* Whether a GC request at req_bytes took effect, the metric having been
+ * as low as low_bytes since (docs/policy.md). */
+static bool
+fuzz_effect(const struct policy_levels *lv, uint64_t req_bytes, uint64_t low_bytes)
+{
+	if (low_bytes + req_bytes / 16 <= req_bytes)
+		return true;
+	return lv->rearm_bytes < lv->gc_bytes && req_bytes >= lv->rearm_bytes &&
+	    low_bytes < lv->rearm_bytes;
+}
+
 /* Every levels and timing pair, once with a forward clock, once wild. */
 #define FUZZ_COMBOS ((int)(NELEM(fuzz_levels) * NELEM(fuzz_timing)))
 
@@ -819,7 +987,7 @@ START_TEST(test_fuzz_invariants)
 	    &fuzz_timing[(_i / NELEM(fuzz_levels)) % NELEM(fuzz_timing)];
 	bool monotonic = _i < FUZZ_COMBOS,
 	     levels_off = lv->gc_bytes == OFF && lv->restart_bytes == OFF && lv->kill_bytes == OFF;
-	uint64_t seed = (uint64_t)_i, gc_last_usec = 0;
+	uint64_t seed = (uint64_t)_i, gc_last_usec = 0, req_bytes = 0, low_bytes = 0;
 	unsigned restarts = 0, kills = 0, gcs = 0, seen[POLICY_KILL + 1] = { 0 };
 	struct policy_input in = { .target_alive = true, .gc_allowed = true };
 	struct policy_state st;
@@ -831,6 +999,8 @@ START_TEST(test_fuzz_invariants)
 		enum policy_action a;
 
 		fuzz_next(&seed, &in, monotonic);
+		if (!in.frozen && in.metric_bytes < low_bytes)
+			low_bytes = in.metric_bytes;
 		if (in.target_generation != gen)
 			restarts = kills = 0;
 		a = policy_eval(&st, lv, tm, &in);
@@ -845,8 +1015,13 @@ START_TEST(test_fuzz_invariants)
 		if (a != G)
 			continue;
 		if (monotonic && gcs > 0 && tm->cooldown_usec != OFF)
-			ck_assert_uint_ge(in.now_usec - gc_last_usec, tm->cooldown_usec);
+			ck_assert_uint_ge(in.now_usec - gc_last_usec,
+			    fuzz_effect(lv, req_bytes, low_bytes) &&
+			            tm->min_interval_usec < tm->cooldown_usec
+			        ? tm->min_interval_usec
+			        : tm->cooldown_usec);
 		gc_last_usec = in.now_usec;
+		req_bytes = low_bytes = in.metric_bytes;
 		gcs++;
 	}
 	ck_assert(tm->cooldown_usec != OFF || gcs <= 1);
@@ -892,6 +1067,8 @@ END_TEST
 	END_TEST
 
 TABLE_TEST(test_gc, gc_cases)
+TABLE_TEST(test_pacing, pacing_cases)
+TABLE_TEST(test_escalate, escalate_cases)
 TABLE_TEST(test_restart, restart_cases)
 TABLE_TEST(test_grace, grace_cases)
 TABLE_TEST(test_kill, kill_cases)
@@ -916,6 +1093,8 @@ policy_suite(void)
 	TCase *tc = tcase_create("misc");
 
 	add_tcase(s, "gc", test_gc, NELEM(gc_cases));
+	add_tcase(s, "pacing", test_pacing, NELEM(pacing_cases));
+	add_tcase(s, "escalate", test_escalate, NELEM(escalate_cases));
 	add_tcase(s, "restart", test_restart, NELEM(restart_cases));
 	add_tcase(s, "grace", test_grace, NELEM(grace_cases));
 	add_tcase(s, "kill", test_kill, NELEM(kill_cases));

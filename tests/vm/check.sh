@@ -36,7 +36,7 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-WORKLOADS=(gcsim spawner hold stepper)
+WORKLOADS=(gcsim spawner hold stepper churn)
 
 usage() {
 	vm_log "usage: $VM_PROG [-l LOG] [-v] [TEST...]"
@@ -121,7 +121,7 @@ main() {
 	trap "rm -rf '$work'" EXIT
 
 	# Settings for the suite, read by vmlib.sh in the VM.
-	printf 'GC_SECS=%s\nDUMP_LOGS=%s\n' "${VM_GC_SECS:-10}" "${VM_DUMP_LOGS:-0}" \
+	printf 'GC_SECS=%s\nDUMP_LOGS=%s\nSURVIVAL=%s\n' "${VM_GC_SECS:-10}" "${VM_DUMP_LOGS:-0}" "${VM_SURVIVAL:-0}" \
 		>"$work/suite.env"
 	files=("$OOMGUARD" "$here/v2/vmlib.sh" "$work/suite.env")
 	for w in "${WORKLOADS[@]}"; do

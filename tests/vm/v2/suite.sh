@@ -21,6 +21,7 @@ limit_of() {
 	t-gc) echo 60 ;;
 	t-escalate) echo 60 ;;
 	t-stall) echo 60 ;;
+	t-churn) [ "${SURVIVAL:-0}" = 1 ] && echo 900 || echo 90 ;;
 	*) echo 40 ;;
 	esac
 }

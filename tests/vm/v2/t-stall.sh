@@ -21,7 +21,7 @@
 
 # 1. Throttled above memory.high.
 dir=$(cg_new stall-high 128M 100M) || exit 1
-cg_spawn "$dir" "$TMP/high.log" oomguard --gc-at 75% --restart-at none --kill-at none \
+cg_spawn "$dir" "$TMP/high.log" oomguard --gc-at 75% --restart-at none --kill-at none --log-level debug \
 	-- gcsim --live 85 --garbage-ratio 1.0 --usr1 catch
 og=$SPAWNED
 wait_line 100 "$TMP/high.log" 'gc: '
@@ -59,7 +59,7 @@ cg_destroy "$dir"
 # the high counter and the number of gc requests sent.
 stall_run() {
 	_dir=$(cg_new "$1" "$2" "$3") || return 1
-	cg_spawn "$_dir" "$TMP/$1.log" oomguard \
+	cg_spawn "$_dir" "$TMP/$1.log" oomguard --log-level debug \
 		-- gcsim --limit 128M --live 85 --garbage-ratio 1.0 --usr1 catch
 	_og=$SPAWNED
 	usleep 3000000
