@@ -321,14 +321,20 @@ respond_reserve_sync(struct watch *w)
 			    units_format_human(w->rescue.limit_bytes, l), strerror(-r));
 			return;
 		}
-		log_info(
-		    "reserve: limit put back to %s", units_format_human(w->rescue.limit_bytes, l));
+		if (r == 0)
+			log_info("reserve: limit put back to %s",
+			    units_format_human(w->rescue.limit_bytes, l));
+		else
+			log_info("reserve: the limit of %s was changed since the rescue raised it; "
+			         "left as it is",
+			    w->cg.dir);
 	}
 	if (w->rescue.held && w->rescue.bytes == want &&
 	    (w->rescue.mode == RESERVE_MEMORY || w->rescue.limit_bytes == w->limit_bytes))
 		return;
-	if (w->rescue.held) /* a new limit: a new size */
-		(void)rescue_release(&w->rescue);
+	/* A new limit wants a new size: the old reserve is dropped, never
+	 * released (that would raise the new limit by the old reserve). */
+	rescue_drop(&w->rescue);
 	if (want == 0)
 		return;
 	r = rescue_take(&w->rescue, want, w->limit_bytes);

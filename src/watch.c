@@ -303,8 +303,7 @@ watch_sample(struct watch *w, const char *why)
 	 * percentages count from it. A limit oomguard raised for a rescue is
 	 * not the cgroup's own. */
 	limit = s.limit_bytes ? s.limit_bytes : s.high_bytes;
-	if (w->rescue.raised && limit > w->rescue.limit_bytes &&
-	    limit <= w->rescue.limit_bytes + w->rescue.bytes) /* as the kernel rounded it */
+	if (w->rescue.raised && s.limit_bytes != 0 && s.limit_bytes == w->rescue.raised_bytes)
 		limit = w->rescue.limit_bytes;
 	frozen = enomem || (s.has_oom_control && s.under_oom);
 	w->about_to_freeze = !frozen && about_to_freeze(w, &s, limit);
