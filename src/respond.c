@@ -70,8 +70,7 @@ respond_target_attach(struct watch *w, pid_t pid)
 		return r == 0 ? -EXDEV : r;
 	}
 	w->target_ev = event_new(w->base, w->target.pidfd, EV_READ, target_end_cb, w);
-	if (w->target_ev != NULL)
-		event_add(w->target_ev, NULL);
+	(void)watch_event_add(w->target_ev, NULL, "the watch of the target's end");
 	log_info("target: pid %d", (int)pid);
 	return 0;
 }
@@ -252,7 +251,7 @@ respond_act(struct watch *w, enum policy_action a)
 	 * debug level: it repeats every cooldown. */
 	log_action(w, a, sig, res.pid, outcome, a == POLICY_GC && r == 0 && res.sent == 0);
 	if (a != POLICY_GC)
-		knob_high_lift(w);
+		knob_high_lift(&w->knob);
 }
 
 /* ---- the rescue (rescue.c holds the rule this path keeps) ---- */
@@ -430,5 +429,5 @@ respond_rescue(struct watch *w, enum policy_action a)
 	}
 	log_rescue(w, a, sig, &res, sent, released, reserve_bytes);
 	if (a != POLICY_GC && a != POLICY_NONE)
-		knob_high_lift(w);
+		knob_high_lift(&w->knob);
 }

@@ -116,7 +116,7 @@ follow_soon(struct watch *w)
 	struct timeval soon = { 0, 50000 };
 
 	if (w->follow_ev != NULL && !evtimer_pending(w->follow_ev, NULL))
-		evtimer_add(w->follow_ev, &soon);
+		(void)watch_event_add(w->follow_ev, &soon, "the unit's follow-up timer");
 }
 
 static void
@@ -272,16 +272,14 @@ sidecar_timers(struct watch *w)
 	if (w->opts->unit != NULL)
 		w->follow_ev = evtimer_new(w->base, follow_cb, w);
 	w->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
-	if (w->tick_ev != NULL)
-		event_add(w->tick_ev, &sec);
+	(void)watch_event_add(w->tick_ev, &sec, "the status timer");
 	w->wd_usec = service_watchdog_usec();
 	if (w->wd_usec == 0)
 		return;
 	struct timeval half = watch_timeval(w->wd_usec / 2);
 
 	w->wd_ev = event_new(w->base, -1, EV_PERSIST, watchdog_cb, w);
-	if (w->wd_ev != NULL)
-		event_add(w->wd_ev, &half);
+	(void)watch_event_add(w->wd_ev, &half, "the watchdog timer");
 	service_watchdog();
 }
 
@@ -297,9 +295,7 @@ config_apply(struct watch *w, const struct config *next)
 		log_warn("[watch] cgroup is now %s: that takes effect when oomguard restarts",
 		    next->cgroup);
 	if (w->watching && memcmp(&old->watch_high, &next->watch_high, sizeof(next->watch_high))) {
-		knob_high_restore(w);
-		w->high_saved[0] = '\0';
-		w->high_done = false;
+		knob_high_restore(&w->knob);
 	}
 	w->cfg = next;
 	log_init(next->log_level, next->log_format);
@@ -309,7 +305,7 @@ config_apply(struct watch *w, const struct config *next)
 	w->sched = (struct schedule_params){ next->poll_min_usec, next->poll_max_usec,
 		next->max_growth_bytes };
 	w->levels_set = false;
-	w->reclaim_off = false;
+	knob_reclaim_again(&w->knob);
 	if (!w->watching)
 		return;
 	watch_notifications_close(w);

@@ -18,6 +18,8 @@
 #include "action.h"
 #include "cgroup.h"
 #include "config.h"
+#include "inputs.h"
+#include "knob.h"
 #include "memcg.h"
 #include "policy.h"
 #include "rescue.h"
@@ -93,14 +95,11 @@ struct watch {
 	struct policy_timing timing;
 	struct policy_state policy;
 	struct schedule_params sched;
-	int read_errno;           /* last read error logged, to log a run of them once */
-	uint64_t oom_kills;       /* the oom_kill counter last seen */
-	uint64_t throttle_events; /* v2 memory.events high + max last seen */
+	int read_errno;              /* last read error logged, to log a run of them once */
+	struct inputs_events events; /* the kernel's counters last seen */
 
-	/* [watch] high: memory.high as it was before oomguard set it */
-	char high_saved[32];
-	bool high_done;   /* set, or given up on (logged once) */
-	bool high_lifted; /* put back while the app stops */
+	/* [watch] high and [gc] reclaim */
+	struct knob knob;
 
 	/* the app, when oomguard runs it */
 	bool have_child;
@@ -114,8 +113,6 @@ struct watch {
 	bool take_terminal;
 	bool handler_warned; /* this child's lack of a gc handler was logged */
 	bool throttled;      /* the latest sample saw the kernel throttling */
-	uint64_t reclaim_last_usec;
-	bool reclaim_off; /* memory.reclaim refused for good (logged once) */
 
 	/* the main target held open (the child, or --pid), and the reserve:
 	 * the rescue path's tools (rescue.c) */
@@ -147,6 +144,10 @@ uint64_t watch_now_usec(void);
 
 /* Return usec as a struct timeval, for event_add(). */
 struct timeval watch_timeval(uint64_t usec);
+
+/* event_add(ev, tv) (tv NULL: no timeout), a failure (ev NULL counts as
+ * one) logged with what names the event. Return 0 or -1. */
+int watch_event_add(struct event *ev, const struct timeval *tv, const char *what);
 
 /*
  * Take one sample (why names the wake-up, for the debug log) and do what
