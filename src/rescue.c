@@ -81,15 +81,14 @@ rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int versi
 	r->mode = mode == RESERVE_LIMIT ? RESERVE_LIMIT : RESERVE_MEMORY;
 	if (r->mode != RESERVE_LIMIT)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir,
-	    version == 2 ? "memory.max" : "memory.limit_in_bytes");
+	if (file_join(path, sizeof(path), dir,
+	        version == 2 ? "/memory.max" : "/memory.limit_in_bytes") < 0)
+		return -ENAMETOOLONG;
 	r->limit_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (r->limit_fd < 0)
 		return -errno;
-	if (version == 1) {
-		snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", dir);
+	if (version == 1 && file_join(path, sizeof(path), dir, "/memory.memsw.limit_in_bytes") == 0)
 		r->memsw_fd = open(path, O_RDWR | O_CLOEXEC);
-	}
 	return 0;
 }
 

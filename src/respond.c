@@ -75,12 +75,12 @@ respond_target_attach(struct watch *w, pid_t pid)
 	return 0;
 }
 
-/* Whether the main target catches sig, read through its descriptors when
- * it is held open (no file opened: the rescue path asks too). Return 1,
- * 0, or -errno (-ESRCH without a main target). */
 int
-respond_target_caught(const struct watch *w, int sig)
+respond_target_caught(struct watch *w, int sig)
 {
+	/* Until the child's exec its dispositions are oomguard's own. */
+	if (w->have_child && !supervise_exec_seen(&w->child))
+		return 0;
 	if (w->target.pidfd >= 0)
 		return action_target_caught(&w->target, sig);
 	if (w->have_child)

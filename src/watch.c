@@ -606,7 +606,8 @@ signals_register(struct watch *w)
 	sigs[n++] = SIGCHLD;
 	for (int i = 0; i < n; i++) {
 		w->sig_ev[i] = evsignal_new(w->base, sigs[i], signal_cb, w);
-		if (w->sig_ev[i] == NULL || evsignal_add(w->sig_ev[i], NULL) < 0) {
+		if (w->sig_ev[i] == NULL || event_priority_set(w->sig_ev[i], 0) < 0 ||
+		    evsignal_add(w->sig_ev[i], NULL) < 0) {
 			log_error("cannot listen for %s in the event loop",
 			    units_format_signal(sigs[i], (char[UNITS_BUF]){ 0 }));
 			if (w->sig_ev[i] != NULL)
@@ -785,6 +786,13 @@ watch_base_new(void)
 	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
 	base = event_base_new_with_config(ec);
 	event_config_free(ec);
+	/* Two priorities: the signals first (priority 0), so that a
+	 * SIGTERM that arrives with a sample's wake-up starts the shutdown
+	 * before the sample could act; everything else at the default. */
+	if (base != NULL && event_base_priority_init(base, 2) < 0) {
+		event_base_free(base);
+		return NULL;
+	}
 	return base;
 }
 

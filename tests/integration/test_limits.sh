@@ -28,7 +28,8 @@ MiB=$((1 << 20))
 self=$(cg_self_memdir 2>/dev/null)
 if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
 	t_skip "operator's limits on cgroup v1" "needs root and a v1 memory cgroup"
-	t_summary
+	
+t_summary
 	exit
 fi
 
