@@ -421,8 +421,12 @@ respond_rescue(struct watch *w, enum policy_action a)
 	if (!w->cfg->dry_run && a != POLICY_NONE &&
 	    (w->cfg->target != TARGET_MAIN || w->target.pidfd < 0)) {
 		struct action_result more = { 0, 0, 0, 0 };
+		/* With memory to spare again the handlers can be read: a gc
+		 * request reaches only those that catch it, as outside a
+		 * rescue (an unhandled one would end the process). */
+		bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
 
-		if (send_to_targets(w, sig, false, &more) == 0 && sent < 0) {
+		if (send_to_targets(w, sig, need_handler, &more) == 0 && sent < 0) {
 			sent = more.sent > 0 ? 0 : -ESRCH;
 			res = more;
 		}

@@ -60,7 +60,7 @@ if cg_wait_frozen "$dir" 10; then
 	if kill -0 "$app" 2>/dev/null && ! grep -q 'SIGKILL' "$tmp/og.log"; then
 		t_pass "frozen at the first sample, restart and kill none: no SIGKILL, the app alive"
 	else
-		t_fail "frozen at the first sample" "app $(kill -0 "$app" 2>/dev/null && echo alive || echo gone); $(cat "$tmp/og.log")"
+		t_fail "frozen at the first sample" "app $(kill -0 "$app" 2>/dev/null && echo alive || echo gone); $(cat "$tmp/og.log" | cut -c1-300)"
 	fi
 	stop_og
 else

@@ -21,6 +21,7 @@ limit_of() {
 	t-gc) echo 60 ;;
 	t-escalate) echo 60 ;;
 	t-stall) echo 60 ;;
+	t-limits) echo 60 ;;
 	*) echo 40 ;;
 	esac
 }
