@@ -128,9 +128,11 @@ struct watch {
 	struct unit_bus *bus;
 	struct unit_info unit;   /* as last seen */
 	bool unit_failing;       /* a failure to ask or to locate was logged */
-	struct event *bus_ev;    /* the bus readable: systemd's signals */
+	struct event *bus_ev;    /* the bus readable: answers and systemd's signals */
+	unsigned bus_ev_gen;     /* the connection bus_ev watches */
 	struct event *follow_ev; /* ask about the unit shortly (a signal came) */
 	unsigned bus_gen;        /* the connection a watch was tried on, or 0 */
+	bool signals_ok;         /* systemd signals the unit's changes on it */
 	unsigned unit_ticks;     /* ticks since the unit was last asked about */
 	struct event *tick_ev;   /* every second: the unit, the status line */
 	struct event *wd_ev;     /* WATCHDOG=1 */
