@@ -92,6 +92,8 @@ rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int versi
 	return 0;
 }
 
+static int read_limit(int fd, uint64_t *ret_bytes);
+
 /*
  * The reserve is a mapping of its own between two PROT_NONE guard pages:
  * with different flags on both sides it never merges with a neighbour, so
@@ -176,6 +178,14 @@ rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 	if (bytes == 0)
 		return 0;
 	if (r->mode == RESERVE_LIMIT) {
+		uint64_t now;
+
+		/* The release reads both files: read them once now, so that
+		 * the kernel's buffer for them exists before the rescue
+		 * (allocated at a file's first read, it is charged to
+		 * oomguard's cgroup, which may be the frozen one). */
+		(void)read_limit(r->limit_fd, &now);
+		(void)memsw_limit(r->memsw_fd, limit_bytes);
 		r->limit_bytes = limit_bytes;
 		r->held = true;
 		return 0;
