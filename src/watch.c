@@ -89,7 +89,6 @@ thresholds_clear(struct watch *w)
 			close(w->thr_fd[i]);
 		w->thr_ev[i] = NULL;
 		w->thr_fd[i] = -1;
-		w->thr_bytes[i] = POLICY_OFF;
 	}
 }
 
@@ -120,7 +119,6 @@ thresholds_register(struct watch *w)
 			return;
 		}
 		w->thr_fd[i] = fd;
-		w->thr_bytes[i] = want[i];
 		w->thr_ev[i] = event_new(w->base, fd, EV_READ | EV_PERSIST, threshold_cb, w);
 		(void)watch_event_add(w->thr_ev[i], NULL, "a v1 threshold notification");
 	}

@@ -72,7 +72,6 @@ struct watch {
 	struct memcg mem;
 	struct action_ctx actx;
 	int thr_fd[WATCH_THRESHOLDS];
-	uint64_t thr_bytes[WATCH_THRESHOLDS];
 	struct event *thr_ev[WATCH_THRESHOLDS];
 	bool thr_failed;
 	int oom_fd, events_fd, psi_epfd, psi_fd;
