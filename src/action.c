@@ -41,14 +41,25 @@ action_parse_caught(const char *status_text, int sig)
 	return (mask >> (sig - 1)) & 1 ? 1 : 0;
 }
 
+/* path = proc_root/PID/name. Return 0, or -ENAMETOOLONG when it does
+ * not fit (a truncated path could name another file). */
+static int
+proc_path(char *path, size_t len, const char *proc_root, pid_t pid, const char *name)
+{
+	int n = snprintf(path, len, "%s/%d/%s", proc_root, (int)pid, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int
 action_caught(const char *proc_root, pid_t pid, int sig)
 {
 	char path[PATH_MAX], text[4096];
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
-	r = file_read(path, text, sizeof(text));
+	r = proc_path(path, sizeof(path), proc_root, pid, "status");
+	if (r == 0)
+		r = file_read(path, text, sizeof(text));
 	if (r < 0)
 		return r;
 	return action_parse_caught(text, sig);
@@ -102,7 +113,8 @@ open_proc(const char *proc_root, pid_t pid, const char *name)
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%d/%s", proc_root, (int)pid, name);
+	if (proc_path(path, sizeof(path), proc_root, pid, name) < 0)
+		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : fd;
 }
@@ -198,8 +210,9 @@ action_in_cgroup(const struct action_ctx *ctx, pid_t pid)
 	char path[PATH_MAX], text[4096];
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%d/cgroup", ctx->proc_root, (int)pid);
-	r = file_read(path, text, sizeof(text));
+	r = proc_path(path, sizeof(path), ctx->proc_root, pid, "cgroup");
+	if (r == 0)
+		r = file_read(path, text, sizeof(text));
 	if (r < 0)
 		return r;
 	return cgroup_text_has(text, ctx->cgroup_path, ctx->cgroup_version) ? 1 : 0;
@@ -248,8 +261,8 @@ pgid_of(const char *proc_root, pid_t pid)
 	const char *p;
 	int pgid;
 
-	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
-	if (file_read(path, text, sizeof(text)) < 0)
+	if (proc_path(path, sizeof(path), proc_root, pid, "stat") < 0 ||
+	    file_read(path, text, sizeof(text)) < 0)
 		return -1;
 	/* the command name may hold spaces and parentheses: skip to the last ')' */
 	p = strrchr(text, ')');
@@ -284,18 +297,63 @@ signal_one(const struct action_ctx *ctx, pid_t pid, pid_t pgid, int sig, bool ne
 		res->pid = pid;
 }
 
+/* Read all of the file at path into a buffer of its own, NUL-terminated:
+ * cgroup.procs has no size bound (9,000 processes take 60 KiB). Return 0
+ * and set *ret (to free), or -errno. */
+static int
+read_all(const char *path, char **ret)
+{
+	size_t len = 0, cap = 16384;
+	char *buf = malloc(cap), *more;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	ssize_t n;
+
+	if (fd < 0 || buf == NULL) {
+		err = fd < 0 ? -errno : -ENOMEM;
+		goto fail;
+	}
+	while ((n = read(fd, buf + len, cap - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto fail;
+		}
+		len += (size_t)n;
+		if (cap - 1 - len == 0) {
+			more = realloc(buf, cap * 2);
+			if (more == NULL) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			buf = more;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
+}
+
 int
 action_signal_cgroup(
     const struct action_ctx *ctx, pid_t pgid, int sig, bool need_handler, struct action_result *ret)
 {
 	struct action_result res = { 0, 0, 0, 0 };
-	char path[PATH_MAX], text[65536];
+	char path[PATH_MAX], *text = NULL;
 	pid_t self = getpid();
 	char *p, *end;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", ctx->cgroup_dir);
-	r = file_read(path, text, sizeof(text));
+	r = file_join(path, sizeof(path), ctx->cgroup_dir, "/cgroup.procs");
+	if (r == 0)
+		r = read_all(path, &text);
 	if (r < 0)
 		return r;
 	for (p = text; *p != '\0'; p = end) {
@@ -306,6 +364,7 @@ action_signal_cgroup(
 		if (pid > 0 && pid != self)
 			signal_one(ctx, (pid_t)pid, pgid, sig, need_handler, &res);
 	}
+	free(text);
 	*ret = res;
 	return 0;
 }

@@ -37,7 +37,7 @@ app_spawn(struct watch *w)
 		    supervise_backoff(w->restart_delay_usec, 0, w->cfg->restart_delay_usec,
 		        w->cfg->restart_delay_max_usec, w->cfg->stable_usec);
 		struct timeval tv = watch_timeval(w->restart_delay_usec);
-		event_add(w->restart_ev, &tv);
+		(void)watch_event_add(w->restart_ev, &tv, "the app's restart timer");
 		return r;
 	}
 	w->have_child = true;
@@ -48,11 +48,9 @@ app_spawn(struct watch *w)
 	w->by_watchdog = false;
 	w->watchdog_why = NULL;
 	w->handler_warned = false;
-	if (w->high_lifted && w->levels_set) {
-		w->high_lifted = false;
-		w->high_done = false;
-		knob_high_apply(w);
-	}
+	if (w->levels_set)
+		knob_high_again(
+		    &w->knob, &w->cfg->watch_high, w->limit_bytes, w->levels.restart_bytes);
 	log_info("started %s as pid %d", w->opts->app_argv[0], (int)w->child.pid);
 	return 0;
 }
@@ -115,7 +113,7 @@ child_ended(struct watch *w, int status)
 	log_info("restarting the app in %s (%s)", units_format_duration(w->restart_delay_usec, d),
 	    w->by_watchdog ? w->watchdog_why : "it ended on its own");
 	struct timeval tv = watch_timeval(w->restart_delay_usec);
-	event_add(w->restart_ev, &tv);
+	(void)watch_event_add(w->restart_ev, &tv, "the app's restart timer");
 }
 
 void
@@ -151,7 +149,7 @@ shutdown_begin(struct watch *w, int sig)
 	log_info("%s received; passing it on to pid %d, SIGKILL in %s", units_format_signal(sig, s),
 	    (int)w->child.pid, units_format_duration(w->cfg->restart_grace_usec, d));
 	supervise_signal(&w->child, sig);
-	event_add(w->grace_ev, &tv);
+	(void)watch_event_add(w->grace_ev, &tv, "the grace period's timer");
 }
 
 void

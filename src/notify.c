@@ -12,24 +12,34 @@
 
 #include "notify.h"
 
+/* path (PATH_MAX) = dir/file. Return 0, or -ENAMETOOLONG when it does
+ * not fit (a truncated path could name another file). */
+static int
+path_in(char *path, const char *dir, const char *file)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", dir, file);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
 /* Write "<efd> <fd> [args]" to dir/cgroup.event_control, where fd is dir/file
  * opened for reading. The file descriptor may be closed once registered:
  * the kernel holds its own reference. */
 static int
 event_control(const char *dir, const char *file, const char *args)
 {
-	char path[PATH_MAX], line[128];
+	char path[PATH_MAX], ctl[PATH_MAX], line[128];
 	int efd, fd = -1, cfd = -1, r, n;
 
+	if (path_in(path, dir, file) < 0 || path_in(ctl, dir, "cgroup.event_control") < 0)
+		return -ENAMETOOLONG;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/cgroup.event_control", dir);
-	cfd = open(path, O_WRONLY | O_CLOEXEC);
+	cfd = open(ctl, O_WRONLY | O_CLOEXEC);
 	if (cfd < 0)
 		goto fail;
 	n = snprintf(line, sizeof(line), "%d %d%s%s", efd, fd, *args ? " " : "", args);
@@ -69,10 +79,11 @@ notify_v2_events(const char *dir)
 	char path[PATH_MAX];
 	int fd, r;
 
+	if (path_in(path, dir, "memory.events") < 0)
+		return -ENAMETOOLONG;
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/memory.events", dir);
 	if (inotify_add_watch(fd, path, IN_MODIFY) < 0) {
 		r = -errno;
 		close(fd);

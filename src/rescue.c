@@ -81,17 +81,18 @@ rescue_open(struct rescue *r, enum reserve_mode mode, const char *dir, int versi
 	r->mode = mode == RESERVE_LIMIT ? RESERVE_LIMIT : RESERVE_MEMORY;
 	if (r->mode != RESERVE_LIMIT)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir,
-	    version == 2 ? "memory.max" : "memory.limit_in_bytes");
-	r->limit_fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (file_join(path, sizeof(path), dir,
+	        version == 2 ? "/memory.max" : "/memory.limit_in_bytes") < 0)
+		return -ENAMETOOLONG;
+	r->limit_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (r->limit_fd < 0)
 		return -errno;
-	if (version == 1) {
-		snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", dir);
+	if (version == 1 && file_join(path, sizeof(path), dir, "/memory.memsw.limit_in_bytes") == 0)
 		r->memsw_fd = open(path, O_RDWR | O_CLOEXEC);
-	}
 	return 0;
 }
+
+static int read_limit(int fd, uint64_t *ret_bytes);
 
 /*
  * The reserve is a mapping of its own between two PROT_NONE guard pages:
@@ -177,8 +178,15 @@ rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 	if (bytes == 0)
 		return 0;
 	if (r->mode == RESERVE_LIMIT) {
+		uint64_t now;
+
+		/* The release reads both files: read them once now, so that
+		 * the kernel's buffer for them exists before the rescue
+		 * (allocated at a file's first read, it is charged to
+		 * oomguard's cgroup, which may be the frozen one). */
+		(void)read_limit(r->limit_fd, &now);
+		(void)memsw_limit(r->memsw_fd, limit_bytes);
 		r->limit_bytes = limit_bytes;
-		r->memsw_bytes = memsw_limit(r->memsw_fd, limit_bytes);
 		r->held = true;
 		return 0;
 	}
@@ -202,7 +210,7 @@ rescue_take(struct rescue *r, uint64_t bytes, uint64_t limit_bytes)
 	return 0;
 }
 
-/* Write a number to the limit file: a stack buffer and pwrite. */
+/* Write a number to a limit file: a stack buffer and pwrite. */
 static int
 write_limit(int fd, uint64_t bytes)
 {
@@ -212,20 +220,78 @@ write_limit(int fd, uint64_t bytes)
 	return pwrite(fd, text, (size_t)n, 0) < 0 ? -errno : 0;
 }
 
+/* Read a limit file through its descriptor: a stack buffer and pread.
+ * Return 0 and set *ret_bytes, -ERANGE when it reads no number ("max"),
+ * or -errno. */
+static int
+read_limit(int fd, uint64_t *ret_bytes)
+{
+	char text[32];
+	int n = file_pread(fd, text, sizeof(text));
+
+	if (n < 0)
+		return n;
+	return file_parse_u64(text, ret_bytes) < 0 ? -ERANGE : 0;
+}
+
+/* Raise a limit file from what it reads now by bytes, and return in
+ * *ret_from what it read and in *ret_to what it reads after the write
+ * (the kernel rounds to pages). Return 0 or -errno (nothing changed). */
+static int
+raise_limit(int fd, uint64_t bytes, uint64_t *ret_from, uint64_t *ret_to)
+{
+	uint64_t from, to;
+	int ret = read_limit(fd, &from);
+
+	if (ret < 0)
+		return ret;
+	ret = write_limit(fd, from + bytes);
+	if (ret < 0)
+		return ret;
+	if (read_limit(fd, &to) < 0)
+		to = from + bytes;
+	*ret_from = from;
+	*ret_to = to;
+	return 0;
+}
+
+/* The memory+swap limit raised with the memory limit when it binds (it
+ * is close to the memory limit, as Docker and the tests set it). */
+static void
+memsw_raise(struct rescue *r, uint64_t limit_bytes)
+{
+	uint64_t from, to;
+
+	r->memsw_bytes = 0;
+	if (memsw_limit(r->memsw_fd, limit_bytes) == 0)
+		return;
+	if (raise_limit(r->memsw_fd, r->bytes, &from, &to) == 0) {
+		r->memsw_bytes = from;
+		r->memsw_raised_bytes = to;
+	}
+}
+
 int
 rescue_release(struct rescue *r)
 {
+	uint64_t from, to;
 	int ret = 0;
 
 	if (!r->held)
 		return -EALREADY;
 	r->held = false;
 	if (r->mode == RESERVE_LIMIT) {
-		if (r->memsw_bytes != 0)
-			(void)write_limit(r->memsw_fd, r->memsw_bytes + r->bytes);
-		ret = write_limit(r->limit_fd, r->limit_bytes + r->bytes);
-		r->raised = ret == 0;
-		return ret;
+		ret = read_limit(r->limit_fd, &from);
+		if (ret < 0)
+			return ret;
+		memsw_raise(r, from);
+		ret = raise_limit(r->limit_fd, r->bytes, &from, &to);
+		if (ret < 0)
+			return ret;
+		r->limit_bytes = from;
+		r->raised_bytes = to;
+		r->raised = true;
+		return 0;
 	}
 	/* Exactly the reserve's own VMA: no split, no allocation. */
 	if (munmap(r->addr, r->mapped_bytes) < 0)
@@ -236,19 +302,53 @@ rescue_release(struct rescue *r)
 	return ret;
 }
 
+void
+rescue_drop(struct rescue *r)
+{
+	if (!r->held)
+		return;
+	if (r->mode == RESERVE_LIMIT) {
+		r->held = false;
+		return;
+	}
+	(void)rescue_release(r);
+}
+
+/* Put one limit file back from `to` (what the raise left) to `from`, if
+ * it still reads `to`. Return 0, 1 when it reads another value (left
+ * alone), or -errno. */
+static int
+restore_limit(int fd, uint64_t from, uint64_t to)
+{
+	uint64_t now;
+	int ret = read_limit(fd, &now);
+
+	if (ret == -ERANGE || (ret == 0 && now != to))
+		return 1;
+	if (ret < 0)
+		return ret;
+	return write_limit(fd, from);
+}
+
 int
 rescue_restore(struct rescue *r)
 {
-	int ret;
+	int ret, sw = 0;
 
 	if (!r->raised)
 		return 0;
-	ret = write_limit(r->limit_fd, r->limit_bytes);
-	if (ret == 0 && r->memsw_bytes != 0)
-		ret = write_limit(r->memsw_fd, r->memsw_bytes);
-	if (ret == 0)
-		r->raised = false;
-	return ret;
+	ret = restore_limit(r->limit_fd, r->limit_bytes, r->raised_bytes);
+	if (ret < 0)
+		return ret;
+	/* memsw last: it must stay at or above the limit. Under a limit the
+	 * operator changed, a refusal is theirs to settle. */
+	if (r->memsw_bytes != 0) {
+		sw = restore_limit(r->memsw_fd, r->memsw_bytes, r->memsw_raised_bytes);
+		if (sw < 0 && ret == 0)
+			return sw;
+	}
+	r->raised = false;
+	return ret == 1 || sw == 1 ? 1 : 0;
 }
 
 void

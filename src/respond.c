@@ -71,18 +71,17 @@ respond_target_attach(struct watch *w, pid_t pid)
 		return r == 0 ? -EXDEV : r;
 	}
 	w->target_ev = event_new(w->base, w->target.pidfd, EV_READ, target_end_cb, w);
-	if (w->target_ev != NULL)
-		event_add(w->target_ev, NULL);
+	(void)watch_event_add(w->target_ev, NULL, "the watch of the target's end");
 	log_info("target: pid %d", (int)pid);
 	return 0;
 }
 
-/* Whether the main target catches sig, read through its descriptors when
- * it is held open (no file opened: the rescue path asks too). Return 1,
- * 0, or -errno (-ESRCH without a main target). */
 int
-respond_target_caught(const struct watch *w, int sig)
+respond_target_caught(struct watch *w, int sig)
 {
+	/* Until the child's exec its dispositions are oomguard's own. */
+	if (w->have_child && !supervise_exec_seen(&w->child))
+		return 0;
 	if (w->target.pidfd >= 0)
 		return action_target_caught(&w->target, sig);
 	if (w->have_child)
@@ -260,7 +259,7 @@ respond_act(struct watch *w, enum policy_action a)
 	log_action(
 	    w, a, sig, res.pid, outcome, quiet || (a == POLICY_GC && r == 0 && res.sent == 0));
 	if (a != POLICY_GC)
-		knob_high_lift(w);
+		knob_high_lift(&w->knob);
 }
 
 static void
@@ -364,14 +363,20 @@ respond_reserve_sync(struct watch *w)
 			    units_format_human(w->rescue.limit_bytes, l), strerror(-r));
 			return;
 		}
-		log_info(
-		    "reserve: limit put back to %s", units_format_human(w->rescue.limit_bytes, l));
+		if (r == 0)
+			log_info("reserve: limit put back to %s",
+			    units_format_human(w->rescue.limit_bytes, l));
+		else
+			log_info("reserve: the limit of %s was changed since the rescue raised it; "
+			         "left as it is",
+			    w->cg.dir);
 	}
 	if (w->rescue.held && w->rescue.bytes == want &&
 	    (w->rescue.mode == RESERVE_MEMORY || w->rescue.limit_bytes == w->limit_bytes))
 		return;
-	if (w->rescue.held) /* a new limit: a new size */
-		(void)rescue_release(&w->rescue);
+	/* A new limit wants a new size: the old reserve is dropped, never
+	 * released (that would raise the new limit by the old reserve). */
+	rescue_drop(&w->rescue);
 	if (want == 0)
 		return;
 	r = rescue_take(&w->rescue, want, w->limit_bytes);
@@ -459,13 +464,17 @@ respond_rescue(struct watch *w, enum policy_action a)
 	if (!w->cfg->dry_run && a != POLICY_NONE &&
 	    (w->cfg->target != TARGET_MAIN || w->target.pidfd < 0)) {
 		struct action_result more = { 0, 0, 0, 0 };
+		/* With memory to spare again the handlers can be read: a gc
+		 * request reaches only those that catch it, as outside a
+		 * rescue (an unhandled one would end the process). */
+		bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
 
-		if (send_to_targets(w, sig, false, &more) == 0 && sent < 0) {
+		if (send_to_targets(w, sig, need_handler, &more) == 0 && sent < 0) {
 			sent = more.sent > 0 ? 0 : -ESRCH;
 			res = more;
 		}
 	}
 	log_rescue(w, a, sig, &res, sent, released, reserve_bytes);
 	if (a != POLICY_GC && a != POLICY_NONE)
-		knob_high_lift(w);
+		knob_high_lift(&w->knob);
 }

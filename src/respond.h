@@ -25,9 +25,10 @@ int respond_target_attach(struct watch *w, pid_t pid);
 void respond_target_detach(struct watch *w);
 
 /* Whether the main target catches sig, read through its descriptors when
- * it is held open (then no file is opened: the rescue path asks too).
- * Return 1, 0, or -errno (-ESRCH without a main target). */
-int respond_target_caught(const struct watch *w, int sig);
+ * it is held open (then no file is opened: the rescue path asks too); 0
+ * for a child that has not exec'd yet (its dispositions are still
+ * oomguard's). Return 1, 0, or -errno (-ESRCH without a main target). */
+int respond_target_caught(struct watch *w, int sig);
 
 /* Return whether there is anyone to signal: the main target; or, in a
  * watch without an app, the cgroup's processes, unless the main target

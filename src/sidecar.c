@@ -57,49 +57,52 @@ sidecar_ready(struct watch *w)
 	w->ready_sent = true;
 }
 
-/* One question to systemd about the unit, and what follows from the
- * answer (see sidecar_unit_follow()). */
+/* A failed question: logged once per run of them; the tick asks again
+ * every second. */
 static void
-unit_apply(struct watch *w)
+unit_failed(struct watch *w, int err)
 {
-	struct unit_info u;
-	bool new_run, new_pid, new_cg;
-	int r = unit_query(w->bus, w->opts->unit, &u);
+	if (!w->unit_failing)
+		log_warn("cannot ask systemd about %s: %s; asking again every second",
+		    w->opts->unit, strerror(-err));
+	w->unit_failing = true;
+}
 
-	if (r < 0) {
-		if (!w->unit_failing)
-			log_warn("cannot ask systemd about %s: %s; asking again every second",
-			    w->opts->unit, strerror(-r));
-		w->unit_failing = true;
-		return;
-	}
-	new_run = strcmp(u.invocation_id, w->unit.invocation_id) != 0;
-	new_pid = u.main_pid != w->unit.main_pid;
-	new_cg = strcmp(u.control_group, w->unit.control_group) != 0;
-	if (!new_run && !new_pid && !new_cg && (w->watching || u.control_group[0] == '\0') &&
+/* systemd's answer about the unit, and what follows from it (see
+ * sidecar_unit_follow()). Return 0 when the unit is followed, -1 when not
+ * (failed, logged). */
+static int
+unit_apply(struct watch *w, const struct unit_info *u)
+{
+	bool new_run = strcmp(u->invocation_id, w->unit.invocation_id) != 0;
+	bool new_pid = u->main_pid != w->unit.main_pid;
+	bool new_cg = strcmp(u->control_group, w->unit.control_group) != 0;
+
+	if (!new_run && !new_pid && !new_cg && (w->watching || u->control_group[0] == '\0') &&
 	    !w->unit_failing)
-		return;
-	w->unit = u;
+		return 0;
+	w->unit = *u;
 	if (new_run || new_pid || new_cg)
-		log_info("unit %s: %s, main pid %d, cgroup %s", w->opts->unit, u.active_state,
-		    (int)u.main_pid, u.control_group[0] != '\0' ? u.control_group : "none");
+		log_info("unit %s: %s, main pid %d, cgroup %s", w->opts->unit, u->active_state,
+		    (int)u->main_pid, u->control_group[0] != '\0' ? u->control_group : "none");
 	w->unit_failing = false;
-	if (u.control_group[0] == '\0') {
+	if (u->control_group[0] == '\0') {
 		respond_target_detach(w);
 		if (w->watching)
 			watch_unwatch(w, "the unit has no cgroup");
-		return;
+		return 0;
 	}
 	if ((!w->watching || new_run || new_cg || new_pid) && watch_relocate(w) < 0) {
 		w->unit_failing = true;
-		return;
+		return -1;
 	}
-	if ((new_run || new_pid || w->target.pidfd < 0) && u.main_pid > 0)
-		(void)respond_target_attach(w, u.main_pid);
-	else if (u.main_pid == 0)
+	if ((new_run || new_pid || w->target.pidfd < 0) && u->main_pid > 0)
+		(void)respond_target_attach(w, u->main_pid);
+	else if (u->main_pid == 0)
 		respond_target_detach(w);
 	watch_sample(w, "unit");
 	sidecar_ready(w);
+	return 0;
 }
 
 /* With systemd's signals, the unit is still asked about this often (in
@@ -116,7 +119,7 @@ follow_soon(struct watch *w)
 	struct timeval soon = { 0, 50000 };
 
 	if (w->follow_ev != NULL && !evtimer_pending(w->follow_ev, NULL))
-		evtimer_add(w->follow_ev, &soon);
+		(void)watch_event_add(w->follow_ev, &soon, "the unit's follow-up timer");
 }
 
 static void
@@ -127,86 +130,116 @@ follow_cb(evutil_socket_t fd, short what, void *arg)
 	sidecar_unit_follow(arg);
 }
 
+/* The connection is gone: no descriptor to watch, no signals. */
 static void
 bus_unwatch(struct watch *w)
 {
 	if (w->bus_ev != NULL)
 		event_free(w->bus_ev);
 	w->bus_ev = NULL;
-	w->bus_gen = 0;
+	w->bus_ev_gen = 0;
+	w->signals_ok = false;
 }
+
+static void bus_poll(struct watch *w);
 
 static void
 bus_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct watch *w = arg;
-	int r = unit_bus_process(w->bus);
-
 	(void)fd;
 	(void)what;
+	bus_poll(arg);
+}
+
+/* Watch the descriptor of the current connection, where the answers and
+ * systemd's signals come (a new one after a reconnection). */
+static void
+bus_listen(struct watch *w)
+{
+	unsigned gen = unit_bus_generation(w->bus);
+	int fd = unit_bus_fd(w->bus);
+
+	if (fd < 0 || (w->bus_ev != NULL && w->bus_ev_gen == gen))
+		return;
+	bus_unwatch(w);
+	w->bus_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, bus_cb, w);
+	if (watch_event_add(w->bus_ev, NULL, "the watch of systemd's bus") == 0)
+		w->bus_ev_gen = gen;
+}
+
+/* Have systemd signal the unit's changes on the current connection.
+ * Tried once per connection. */
+static void
+bus_signals(struct watch *w)
+{
+	unsigned gen = unit_bus_generation(w->bus);
+	int r;
+
+	if (w->bus_ev == NULL || gen == w->bus_gen)
+		return;
+	w->bus_gen = gen;
+	r = unit_watch(w->bus, w->opts->unit);
+	w->signals_ok = r >= 0;
+	if (r < 0) {
+		log_info("systemd does not signal the changes of %s (%s): asking about it every "
+		         "second",
+		    w->opts->unit, strerror(-r));
+		return;
+	}
+	log_info("following %s by systemd's signals (and asking about it every %ds)", w->opts->unit,
+	    SIDECAR_RECHECK_SEC);
+	/* Signals read while the watch was made wait in the connection's
+	 * queue, not on its descriptor. */
+	if (unit_bus_process(w->bus) > 0)
+		follow_soon(w);
+}
+
+/* Read what the bus has: systemd's signals (ask again soon), the answer
+ * to a question (apply it), a timeout that ran out, or its end. */
+static void
+bus_poll(struct watch *w)
+{
+	struct unit_info u;
+	int r = unit_bus_process(w->bus);
+
 	if (r > 0)
 		follow_soon(w);
-	else if (r < 0) {
+	else if (r < 0 && w->bus_ev != NULL) {
 		log_info("the connection to systemd's bus closed (%s): asking about %s every "
 		         "second until it is back",
 		    strerror(-r), w->opts->unit);
 		bus_unwatch(w);
 	}
-}
-
-/* Have systemd signal the unit's changes on the connection of the last
- * query (a new one after a reconnection). Tried once per connection. */
-static void
-bus_watch(struct watch *w)
-{
-	unsigned gen = unit_bus_generation(w->bus);
-	int fd = unit_bus_fd(w->bus), r;
-
-	if (fd < 0 || gen == w->bus_gen)
+	r = unit_query_result(w->bus, &u);
+	if (r == -EINPROGRESS)
 		return;
-	bus_unwatch(w);
-	w->bus_gen = gen;
-	r = unit_watch(w->bus, w->opts->unit);
-	if (r >= 0) {
-		w->bus_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, bus_cb, w);
-		if (w->bus_ev == NULL || event_add(w->bus_ev, NULL) < 0)
-			r = -ENOMEM;
-	}
-	if (r < 0) {
-		log_info("systemd does not signal the changes of %s (%s): asking about it every "
-		         "second",
-		    w->opts->unit, strerror(-r));
-		bus_unwatch(w);
-		w->bus_gen = gen;
-		return;
-	}
-	log_info("following %s by systemd's signals (and asking about it every %ds)", w->opts->unit,
-	    SIDECAR_RECHECK_SEC);
+	if (r < 0)
+		unit_failed(w, r);
+	else if (unit_apply(w, &u) == 0)
+		bus_signals(w);
 }
 
 /* Ask systemd about the unit and follow it: a new run (invocation ID), a
  * new main process or a new cgroup is watched at once; a unit without a
- * cgroup (stopped) is waited for. oomguard asks when systemd signals a
+ * cgroup (stopped) is waited for. The question goes without waiting:
+ * bus_poll() takes the answer when it comes, and the loop samples and
+ * tells the manager meanwhile. oomguard asks when systemd signals a
  * change and every SIDECAR_RECHECK_SEC; every second without signals and
  * after a failure (logged once per run of them). */
 void
 sidecar_unit_follow(struct watch *w)
 {
-	w->unit_ticks = 0;
-	unit_apply(w);
-	if (w->unit_failing)
-		return;
-	bus_watch(w);
-	/* Signals read while the answers were awaited wait in the
-	 * connection's queue, not on its descriptor. */
-	if (w->bus_ev != NULL) {
-		int r = unit_bus_process(w->bus);
+	int r;
 
-		if (r > 0)
-			follow_soon(w);
-		else if (r < 0)
-			bus_unwatch(w);
+	w->unit_ticks = 0;
+	r = unit_query_start(w->bus, w->opts->unit);
+	if (r == -EBUSY)
+		return;
+	if (r < 0) {
+		unit_failed(w, r);
+		return;
 	}
+	bus_listen(w);
 }
 
 /* The status line systemctl status shows: the metric against the limit
@@ -244,9 +277,14 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (w->opts->unit != NULL &&
-	    (w->bus_ev == NULL || w->unit_failing || ++w->unit_ticks >= SIDECAR_RECHECK_SEC))
-		sidecar_unit_follow(w);
+	if (w->opts->unit != NULL) {
+		/* The bus read at least every second: a call's timeout is
+		 * noticed there. */
+		if (w->bus_ev != NULL)
+			bus_poll(w);
+		if (!w->signals_ok || w->unit_failing || ++w->unit_ticks >= SIDECAR_RECHECK_SEC)
+			sidecar_unit_follow(w);
+	}
 	status_update(w);
 }
 
@@ -272,16 +310,14 @@ sidecar_timers(struct watch *w)
 	if (w->opts->unit != NULL)
 		w->follow_ev = evtimer_new(w->base, follow_cb, w);
 	w->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
-	if (w->tick_ev != NULL)
-		event_add(w->tick_ev, &sec);
+	(void)watch_event_add(w->tick_ev, &sec, "the status timer");
 	w->wd_usec = service_watchdog_usec();
 	if (w->wd_usec == 0)
 		return;
 	struct timeval half = watch_timeval(w->wd_usec / 2);
 
 	w->wd_ev = event_new(w->base, -1, EV_PERSIST, watchdog_cb, w);
-	if (w->wd_ev != NULL)
-		event_add(w->wd_ev, &half);
+	(void)watch_event_add(w->wd_ev, &half, "the watchdog timer");
 	service_watchdog();
 }
 
@@ -297,9 +333,7 @@ config_apply(struct watch *w, const struct config *next)
 		log_warn("[watch] cgroup is now %s: that takes effect when oomguard restarts",
 		    next->cgroup);
 	if (w->watching && memcmp(&old->watch_high, &next->watch_high, sizeof(next->watch_high))) {
-		knob_high_restore(w);
-		w->high_saved[0] = '\0';
-		w->high_done = false;
+		knob_high_restore(&w->knob);
 	}
 	w->cfg = next;
 	log_init(next->log_level, next->log_format);
@@ -309,7 +343,7 @@ config_apply(struct watch *w, const struct config *next)
 	w->sched = (struct schedule_params){ next->poll_min_usec, next->poll_max_usec,
 		next->max_growth_bytes };
 	w->levels_set = false;
-	w->reclaim_off = false;
+	knob_reclaim_again(&w->knob);
 	if (!w->watching)
 		return;
 	watch_notifications_close(w);

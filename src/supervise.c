@@ -4,6 +4,7 @@
  * loop owns the signals and calls in.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,12 +57,14 @@ supervise_in_foreground(void)
  * dprintf() are not async-signal-safe, which only matters when another
  * thread held a lock at fork(): oomguard has a single thread. */
 static _Noreturn void
-spawn_child(char *const argv[], bool take_terminal)
+spawn_child(char *const argv[], bool take_terminal, int exec_rd)
 {
 	struct sigaction dfl;
 	sigset_t none;
 	int sig, err;
 
+	if (exec_rd >= 0)
+		(void)close(exec_rd);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	/* SIGKILL and SIGSTOP cannot be changed, and the C library's own
@@ -94,10 +97,14 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 {
 	sigset_t all, old;
 	pid_t pid;
-	int pidfd, err;
+	int pidfd, err, exec_pipe[2] = { -1, -1 };
 
 	if (argv == NULL || argv[0] == NULL)
 		return -EINVAL;
+	/* Without the pipe (out of descriptors) the exec is taken as seen,
+	 * as before there was one. */
+	if (pipe2(exec_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		exec_pipe[0] = exec_pipe[1] = -1;
 	/* Blocked from before fork() until the child reset its handlers:
 	 * see spawn_child(). The parent's mask comes back right after. */
 	sigfillset(&all);
@@ -105,11 +112,16 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 		return -errno;
 	pid = fork();
 	if (pid == 0)
-		spawn_child(argv, take_terminal);
+		spawn_child(argv, take_terminal, exec_pipe[0]);
 	err = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0)
+	if (exec_pipe[1] >= 0)
+		(void)close(exec_pipe[1]);
+	if (pid < 0) {
+		if (exec_pipe[0] >= 0)
+			(void)close(exec_pipe[0]);
 		return -err;
+	}
 	/* EACCES once the child has exec'd: it made the group itself. */
 	(void)setpgid(pid, pid);
 	/* Our own child cannot be reaped behind our back before this, so the
@@ -122,7 +134,24 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 	ret->pidfd = pidfd;
 	ret->started_usec = now_usec;
 	ret->generation = generation;
+	ret->exec_fd = exec_pipe[0];
+	ret->exec_seen = exec_pipe[0] < 0;
 	return 0;
+}
+
+bool
+supervise_exec_seen(struct supervise_child *c)
+{
+	char byte;
+
+	if (c->exec_seen)
+		return true;
+	if (read(c->exec_fd, &byte, 1) < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	(void)close(c->exec_fd);
+	c->exec_fd = -1;
+	c->exec_seen = true;
+	return true;
 }
 
 int
@@ -184,7 +213,9 @@ supervise_release(struct supervise_child *c)
 {
 	if (c->pidfd >= 0)
 		(void)close(c->pidfd);
-	c->pidfd = -1;
+	if (c->exec_fd >= 0)
+		(void)close(c->exec_fd);
+	c->pidfd = c->exec_fd = -1;
 	c->pid = 0;
 }
 

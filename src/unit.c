@@ -1,8 +1,10 @@
 /*
  * unit.c: systemd units over D-Bus. Low-level: no logging, the caller
- * decides what a failure means. Calls are synchronous and bounded by
+ * decides what a failure means. Every call is bounded by
  * UNIT_CALL_TIMEOUT_USEC; a query costs six round trips (LoadUnit and a
- * property each), cheap at one query a second.
+ * property each). unit_query() waits for them (start-up);
+ * unit_query_start() sends them one after the other from
+ * unit_bus_process() and never waits (the loop).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -99,12 +101,42 @@ unit_invocation_format(const unsigned char *id, size_t len, char ret[33])
 /* A unit that restarts under every attempt is reported, not chased. */
 #define UNIT_QUERY_ATTEMPTS 3
 
+/* The steps of a query made without waiting, in the order they go. */
+enum ask_step {
+	ASK_LOAD,       /* LoadUnit: the object path */
+	ASK_ID,         /* InvocationID, before the properties */
+	ASK_LOAD_STATE, /* LoadState */
+	ASK_ACTIVE,     /* ActiveState */
+	ASK_CGROUP,     /* ControlGroup */
+	ASK_PID,        /* MainPID (services only) */
+	ASK_ID_AFTER,   /* InvocationID again: the same run? */
+};
+
+/* One query made without waiting (unit_query_start()). */
+struct unit_ask {
+	bool busy;          /* calls are on their way */
+	bool done;          /* result (and info) await unit_query_result() */
+	int result;         /* 0 or -errno */
+	enum ask_step step; /* the call on its way */
+	int attempt;
+	const char *interface;
+	char name[UNIT_NAME_MAX];
+	char path[UNIT_PATH_MAX];
+	char load_state[32];
+	char after[33];
+	struct unit_info info;
+	sd_bus_slot *slot; /* the call on its way */
+};
+
 struct unit_bus {
 	sd_bus *bus;         /* NULL after a reconnection failed */
 	sd_bus_slot *match;  /* the watched unit's PropertiesChanged, on bus */
 	bool changed;        /* one came since unit_bus_process() last said so */
 	unsigned generation; /* connections made so far */
+	struct unit_ask ask;
 };
+
+static void ask_finish(struct unit_bus *b, int result);
 
 static int
 bus_connect(sd_bus **ret)
@@ -147,6 +179,7 @@ unit_bus_close(struct unit_bus *b)
 {
 	if (b == NULL)
 		return;
+	sd_bus_slot_unref(b->ask.slot);
 	sd_bus_slot_unref(b->match);
 	sd_bus_flush_close_unref(b->bus);
 	free(b);
@@ -171,6 +204,9 @@ bus_reopen(struct unit_bus *b)
 	r = bus_connect(&bus);
 	if (r < 0)
 		return r;
+	/* A query on its way went with the old connection. */
+	if (b->ask.busy)
+		ask_finish(b, -ECONNRESET);
 	b->match = sd_bus_slot_unref(b->match);
 	sd_bus_flush_close_unref(b->bus);
 	b->bus = bus;
@@ -340,6 +376,186 @@ unit_query(struct unit_bus *b, const char *name, struct unit_info *ret)
 	return r;
 }
 
+/* ---- a query without waiting ---- */
+
+static void
+ask_finish(struct unit_bus *b, int result)
+{
+	b->ask.slot = sd_bus_slot_unref(b->ask.slot);
+	b->ask.busy = false;
+	b->ask.done = true;
+	b->ask.result = result;
+}
+
+static int ask_reply(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+/* Send the call of the current step. Return 0 or -errno. */
+static int
+ask_send(struct unit_bus *b)
+{
+	static const char *const member[] = {
+		[ASK_ID] = "InvocationID",
+		[ASK_LOAD_STATE] = "LoadState",
+		[ASK_ACTIVE] = "ActiveState",
+		[ASK_CGROUP] = "ControlGroup",
+		[ASK_PID] = "MainPID",
+		[ASK_ID_AFTER] = "InvocationID",
+	};
+	struct unit_ask *a = &b->ask;
+	const char *interface =
+	    a->step == ASK_CGROUP || a->step == ASK_PID ? a->interface : SYSTEMD_UNIT;
+
+	if (a->step == ASK_LOAD)
+		return sd_bus_call_method_async(b->bus, &a->slot, SYSTEMD_DEST, SYSTEMD_PATH,
+		    SYSTEMD_MANAGER, "LoadUnit", ask_reply, b, "s", a->name);
+	return sd_bus_call_method_async(b->bus, &a->slot, SYSTEMD_DEST, a->path,
+	    "org.freedesktop.DBus.Properties", "Get", ask_reply, b, "ss", interface,
+	    member[a->step]);
+}
+
+/* Read a string property's answer into a buffer of len bytes. */
+static int
+read_string(sd_bus_message *m, char *ret, size_t len)
+{
+	const char *v;
+	int r = sd_bus_message_read(m, "v", "s", &v);
+
+	return r < 0 ? r : copy_string(ret, len, v);
+}
+
+static int
+read_invocation(sd_bus_message *m, char ret[33])
+{
+	const void *id;
+	size_t len;
+	int r = sd_bus_message_enter_container(m, 'v', "ay");
+
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 'y', &id, &len);
+	return r < 0 ? r : unit_invocation_format(id, len, ret);
+}
+
+/* Take the answer of the current step. Return the next step, or -errno. */
+static int
+ask_take(struct unit_ask *a, sd_bus_message *m)
+{
+	const char *path;
+	uint32_t pid;
+	int r;
+
+	switch (a->step) {
+	case ASK_LOAD:
+		r = sd_bus_message_read(m, "o", &path);
+		return r < 0                                          ? r
+		    : copy_string(a->path, sizeof(a->path), path) < 0 ? -ENAMETOOLONG
+		                                                      : ASK_ID;
+	case ASK_ID:
+		r = read_invocation(m, a->info.invocation_id);
+		return r < 0 ? r : ASK_LOAD_STATE;
+	case ASK_LOAD_STATE:
+		r = read_string(m, a->load_state, sizeof(a->load_state));
+		return r < 0 ? r : ASK_ACTIVE;
+	case ASK_ACTIVE:
+		r = read_string(m, a->info.active_state, sizeof(a->info.active_state));
+		if (r < 0)
+			return r;
+		/* As get_info(): only a stopped unit without a unit file is absent. */
+		if (strcmp(a->load_state, "not-found") == 0 &&
+		    (strcmp(a->info.active_state, "inactive") == 0 ||
+		        strcmp(a->info.active_state, "failed") == 0))
+			return -ENOENT;
+		return ASK_CGROUP;
+	case ASK_CGROUP:
+		r = read_string(m, a->info.control_group, sizeof(a->info.control_group));
+		if (r < 0)
+			return r;
+		return strcmp(a->interface, "org.freedesktop.systemd1.Service") == 0 ? ASK_PID
+		                                                                     : ASK_ID_AFTER;
+	case ASK_PID:
+		r = sd_bus_message_read(m, "v", "u", &pid);
+		a->info.main_pid = (pid_t)pid;
+		return r < 0 ? r : ASK_ID_AFTER;
+	default:
+		r = read_invocation(m, a->after);
+		return r < 0 ? r : ASK_ID_AFTER + 1;
+	}
+}
+
+/* An answer of systemd (or the error the bus made of a timeout or a
+ * closed connection): take it and send the next call, or finish. */
+static int
+ask_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct unit_bus *b = userdata;
+	struct unit_ask *a = &b->ask;
+	int r =
+	    sd_bus_message_is_method_error(m, NULL) ? -sd_bus_message_get_errno(m) : ask_take(a, m);
+
+	(void)error;
+	a->slot = sd_bus_slot_unref(a->slot);
+	if (r == 0) /* an error without an errno */
+		r = -EIO;
+	if (r < 0) {
+		ask_finish(b, r);
+		return 0;
+	}
+	if (r > ASK_ID_AFTER) {
+		/* The invocation ID unchanged around the properties: one run. */
+		if (strcmp(a->info.invocation_id, a->after) == 0) {
+			ask_finish(b, 0);
+			return 0;
+		}
+		if (++a->attempt == UNIT_QUERY_ATTEMPTS) {
+			ask_finish(b, -EAGAIN);
+			return 0;
+		}
+		r = ASK_ID;
+	}
+	a->step = (enum ask_step)r;
+	if (a->step == ASK_ID)
+		a->info.main_pid = 0;
+	r = ask_send(b);
+	if (r < 0)
+		ask_finish(b, r);
+	return 0;
+}
+
+int
+unit_query_start(struct unit_bus *b, const char *name)
+{
+	const char *interface = unit_name_interface(name);
+	struct unit_ask *a = &b->ask;
+	int r;
+
+	if (interface == NULL)
+		return -EINVAL;
+	/* First: a closed connection ends the query that went with it. */
+	r = bus_reopen(b);
+	if (r < 0)
+		return r;
+	if (a->busy)
+		return -EBUSY;
+	*a = (struct unit_ask){ .busy = true, .interface = interface, .step = ASK_LOAD };
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	r = ask_send(b);
+	if (r < 0) {
+		a->busy = false;
+		return r;
+	}
+	return 0;
+}
+
+int
+unit_query_result(struct unit_bus *b, struct unit_info *ret)
+{
+	if (!b->ask.done)
+		return -EINPROGRESS;
+	b->ask.done = false;
+	if (b->ask.result == 0)
+		*ret = b->ask.info;
+	return b->ask.result;
+}
+
 static int
 on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -432,6 +648,21 @@ unit_query(struct unit_bus *b, const char *name, struct unit_info *ret)
 	(void)b;
 	(void)ret;
 	return unit_name_check(name) < 0 ? -EINVAL : -EOPNOTSUPP;
+}
+
+int
+unit_query_start(struct unit_bus *b, const char *name)
+{
+	(void)b;
+	return unit_name_check(name) < 0 ? -EINVAL : -EOPNOTSUPP;
+}
+
+int
+unit_query_result(struct unit_bus *b, struct unit_info *ret)
+{
+	(void)b;
+	(void)ret;
+	return -EINPROGRESS;
 }
 
 int

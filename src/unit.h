@@ -72,6 +72,21 @@ int unit_bus_fd(struct unit_bus *b);
  * -EOPNOTSUPP without libsystemd, or the error systemd answered. */
 int unit_query(struct unit_bus *b, const char *name, struct unit_info *ret);
 
+/* Ask systemd about the unit name as unit_query() does, without waiting:
+ * the calls go one after the other as unit_bus_process() reads their
+ * answers (each bounded by UNIT_CALL_TIMEOUT_USEC, which only a call of
+ * unit_bus_process() after it can notice), and the answer is taken with
+ * unit_query_result(). One query at a time. Reconnects a closed
+ * connection first. Return 0 (on its way), -EBUSY while one is, -EINVAL
+ * for a bad name, or -errno. */
+int unit_query_start(struct unit_bus *b, const char *name);
+
+/* The answer of unit_query_start(): return 0 and fill *ret, -EINPROGRESS
+ * while none has come (or none was asked), or the query's -errno, as
+ * unit_query() returns them (-ECONNRESET when the connection was replaced
+ * under it). Taking it ends the query. */
+int unit_query_result(struct unit_bus *b, struct unit_info *ret);
+
 /*
  * Ask systemd to say when the unit name changes (the manager's Subscribe,
  * and a match on the PropertiesChanged signals of the unit's object),

@@ -60,6 +60,15 @@ watch_timeval(uint64_t usec)
 	return tv;
 }
 
+int
+watch_event_add(struct event *ev, const struct timeval *tv, const char *what)
+{
+	if (ev != NULL && event_add(ev, tv) == 0)
+		return 0;
+	log_error("cannot add %s to the event loop; it will not run", what);
+	return -1;
+}
+
 /* ---- levels and v1 thresholds ---- */
 
 static void
@@ -80,7 +89,6 @@ thresholds_clear(struct watch *w)
 			close(w->thr_fd[i]);
 		w->thr_ev[i] = NULL;
 		w->thr_fd[i] = -1;
-		w->thr_bytes[i] = POLICY_OFF;
 	}
 }
 
@@ -111,10 +119,8 @@ thresholds_register(struct watch *w)
 			return;
 		}
 		w->thr_fd[i] = fd;
-		w->thr_bytes[i] = want[i];
 		w->thr_ev[i] = event_new(w->base, fd, EV_READ | EV_PERSIST, threshold_cb, w);
-		if (w->thr_ev[i] != NULL)
-			event_add(w->thr_ev[i], NULL);
+		(void)watch_event_add(w->thr_ev[i], NULL, "a v1 threshold notification");
 	}
 }
 
@@ -126,35 +132,37 @@ fmt_size(uint64_t bytes, char *buf)
 	return units_format_human(bytes, buf);
 }
 
-/* Resolve the thresholds for a limit; on a change, log the levels and
- * register the v1 thresholds again. */
-static void
-levels_update(struct watch *w, uint64_t limit_bytes)
+/* Take the levels for a limit. Return whether they changed: they are
+ * then to be announced (levels_announce), after the action when the
+ * cgroup is frozen. */
+static bool
+levels_take(struct watch *w, uint64_t limit_bytes)
 {
-	const struct config *c = w->cfg;
-	struct policy_levels lv;
-	char a[UNITS_BUF], b[UNITS_BUF], d[UNITS_BUF], e[UNITS_BUF], l[UNITS_BUF];
-
-	lv.gc_bytes = units_threshold_bytes(&c->gc_at, limit_bytes);
-	lv.restart_bytes = units_threshold_bytes(&c->restart_at, limit_bytes);
-	lv.kill_bytes = units_threshold_bytes(&c->kill_at, limit_bytes);
-	lv.rearm_bytes = units_threshold_bytes(&c->gc_rearm_below, limit_bytes);
 	if (w->levels_set && w->limit_bytes == limit_bytes)
-		return;
-	w->levels = lv;
+		return false;
+	w->levels = inputs_levels(w->cfg, limit_bytes);
 	w->limit_bytes = limit_bytes;
 	w->levels_set = true;
+	return true;
+}
+
+/* New levels: log them, register the v1 thresholds again, set
+ * memory.high for them. */
+static void
+levels_announce(struct watch *w)
+{
+	const struct policy_levels *lv = &w->levels;
+	char a[UNITS_BUF], b[UNITS_BUF], d[UNITS_BUF], e[UNITS_BUF], l[UNITS_BUF];
+
 	log_info("limit %s: gc at %s, restart at %s, kill at %s, rearm below %s",
-	    limit_bytes ? units_format_human(limit_bytes, l) : "none", fmt_size(lv.gc_bytes, a),
-	    fmt_size(lv.restart_bytes, b), fmt_size(lv.kill_bytes, d), fmt_size(lv.rearm_bytes, e));
-	if ((lv.gc_bytes != POLICY_OFF && lv.restart_bytes != POLICY_OFF &&
-	        lv.gc_bytes >= lv.restart_bytes) ||
-	    (lv.restart_bytes != POLICY_OFF && lv.kill_bytes != POLICY_OFF &&
-	        lv.restart_bytes >= lv.kill_bytes))
+	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "none",
+	    fmt_size(lv->gc_bytes, a), fmt_size(lv->restart_bytes, b), fmt_size(lv->kill_bytes, d),
+	    fmt_size(lv->rearm_bytes, e));
+	if (inputs_levels_disordered(lv))
 		log_warn(
 		    "for this limit the levels are out of order; the strongest action due wins");
 	thresholds_register(w);
-	knob_high_apply(w);
+	knob_high_apply(&w->knob, &w->cfg->watch_high, w->limit_bytes, lv->restart_bytes);
 }
 
 /* ---- sampling ---- */
@@ -171,7 +179,7 @@ schedule_next(struct watch *w)
 		usec =
 		    schedule_interval(&w->sched, &w->levels, w->metric_bytes, w->policy.in_episode);
 	tv = watch_timeval(usec);
-	event_add(w->poll_ev, &tv);
+	watch_event_add(w->poll_ev, &tv, "the poll timer");
 }
 
 /* A read that fails: ENOMEM means the cgroup is frozen (allocations in
@@ -194,46 +202,55 @@ sample_failed(struct watch *w, int err)
 }
 
 /* Memory pressure (a PSI trigger fired, or the averages passed its rate):
- * look closely for the trigger's window. */
-static void
-pressure(struct watch *w, uint64_t now, const char *how)
+ * look closely for the trigger's window. Return whether it is new (to be
+ * logged by pressure_log(), after the sample: it may be a rescue). */
+static bool
+pressure(struct watch *w, uint64_t now)
 {
-	if (now >= w->pressure_until_usec)
-		log_info("memory pressure (%s): polling every %s for %s", how,
-		    units_format_duration(w->cfg->poll_min_usec, (char[UNITS_BUF]){ 0 }),
-		    units_format_duration(w->cfg->psi.window_usec, (char[UNITS_BUF]){ 0 }));
+	bool fresh = now >= w->pressure_until_usec;
+
 	w->pressure_until_usec = now + w->cfg->psi.window_usec;
+	return fresh;
 }
 
 static void
+pressure_log(const struct watch *w, const char *how)
+{
+	log_info("memory pressure (%s): polling every %s for %s", how,
+	    units_format_duration(w->cfg->poll_min_usec, (char[UNITS_BUF]){ 0 }),
+	    units_format_duration(w->cfg->psi.window_usec, (char[UNITS_BUF]){ 0 }));
+}
+
+/* The averages, where no trigger could be set. Return whether pressure
+ * began. */
+static bool
 psi_poll(struct watch *w, uint64_t now)
 {
 	struct psi_stats st;
 
-	if (w->psi_polling && psi_pread(w->psi_rd_fd, &st) == 0 && psi_over(&st, &w->cfg->psi))
-		pressure(w, now, "psi averages");
+	return w->psi_polling && psi_pread(w->psi_rd_fd, &st) == 0 && psi_over(&st, &w->cfg->psi) &&
+	    pressure(w, now);
 }
 
-/* The kernel's own events since the last sample: OOM kills are logged
- * (the app's end, if it was the app, is then handled by the restart
- * policy); a rise of the v2 high or max counter means the kernel is
- * throttling or reclaiming at a limit. Return whether it is. */
+static void
+kills_log(const struct watch *w, uint64_t kills)
+{
+	if (kills > 0)
+		log_warn("the kernel OOM-killed %" PRIu64
+		         " process(es) in %s (oom_kill counter %" PRIu64 ")",
+		    kills, w->cg.dir, w->events.oom_kills);
+}
+
 bool
 watch_kernel_events(struct watch *w, const struct memcg_sample *s)
 {
-	uint64_t kills = s->has_events ? s->events.oom_kill : s->oom_kill;
-	uint64_t throttle = s->has_events ? s->events.high + s->events.max : 0;
-	bool first = !w->have_sample, throttled = !first && throttle > w->throttle_events;
+	uint64_t kills;
+	bool throttled = inputs_events_update(&w->events, s, &kills);
 
-	if (!first && kills > w->oom_kills)
-		log_warn("the kernel OOM-killed %" PRIu64
-		         " process(es) in %s (oom_kill counter %" PRIu64 ")",
-		    kills - w->oom_kills, w->cg.dir, kills);
+	kills_log(w, kills);
 	if (throttled)
 		log_debug("memory.events: high %" PRIu64 " max %" PRIu64 ": throttled",
 		    s->events.high, s->events.max);
-	w->oom_kills = kills;
-	w->throttle_events = throttle;
 	return throttled;
 }
 
@@ -263,57 +280,46 @@ about_to_freeze(struct watch *w, const struct memcg_sample *s, uint64_t limit_by
 	return rising;
 }
 
-/*
- * One sample and what follows from it. When the cgroup is frozen this is
- * the start of the rescue path (rescue.c): up to respond_rescue() it reads
- * open descriptors and decides, and logs nothing.
- */
-void
-watch_sample(struct watch *w, const char *why)
-{
-	struct memcg_sample s;
-	struct policy_input in;
-	enum policy_action a;
-	uint64_t now = watch_now_usec(), limit;
-	bool enomem = false, throttled = false, frozen;
-	int r;
+/* What a sample found that is logged only after the action: the path of
+ * a frozen cgroup logs nothing before the reserve is released. */
+struct sample_notes {
+	bool enomem;    /* the read failed with ENOMEM: frozen, the last sample stands in */
+	bool throttled; /* the v2 high or max counter rose */
+	bool pressure;  /* the psi averages began to show pressure */
+	uint64_t kills; /* OOM kills by the kernel since the last sample */
+};
 
-	if (!w->watching)
-		return;
-	r = memcg_read(&w->mem, &s);
-	if (r < 0) {
-		r = sample_failed(w, r);
-		if (r < 0)
-			return;
-		if (r == 0 || !w->have_sample) {
-			schedule_next(w);
-			return;
-		}
-		enomem = true;
-		s = w->sample;
-	} else {
+/* Read a sample into *ret. Return 1 to go on with it, 0 when there is
+ * none this time (the next one is scheduled), -1 when the cgroup is
+ * gone. */
+static int
+sample_read(struct watch *w, struct memcg_sample *ret, struct sample_notes *notes)
+{
+	int r = memcg_read(&w->mem, ret);
+
+	if (r == 0) {
 		w->read_errno = 0;
-		throttled = watch_kernel_events(w, &s);
+		notes->throttled = inputs_events_update(&w->events, ret, &notes->kills);
+		return 1;
 	}
-	w->sample = s;
-	w->have_sample = true;
-	psi_poll(w, now);
-	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
-	/* Without memory.max, memory.high is where the kernel stops the app:
-	 * percentages count from it. A limit oomguard raised for a rescue is
-	 * not the cgroup's own. */
-	limit = s.limit_bytes ? s.limit_bytes : s.high_bytes;
-	if (w->rescue.raised && limit > w->rescue.limit_bytes &&
-	    limit <= w->rescue.limit_bytes + w->rescue.bytes) /* as the kernel rounded it */
-		limit = w->rescue.limit_bytes;
-	frozen = enomem || (s.has_oom_control && s.under_oom);
-	w->about_to_freeze = !frozen && about_to_freeze(w, &s, limit);
-	frozen = frozen || w->about_to_freeze;
-	w->kernel_kills =
-	    s.has_oom_control ? !s.oom_kill_disable : w->mem.version == 2 && s.limit_bytes != 0;
-	if (!frozen)
-		levels_update(w, limit);
-	in = (struct policy_input){
+	r = sample_failed(w, r);
+	if (r < 0)
+		return -1;
+	if (r == 0 || !w->have_sample) {
+		schedule_next(w);
+		return 0;
+	}
+	notes->enomem = true;
+	*ret = w->sample;
+	return 1;
+}
+
+/* The policy's question for this sample, and its answer: the one call of
+ * policy_eval(). */
+static enum policy_action
+decide(struct watch *w, uint64_t now, bool frozen, bool throttled, bool *ret_rescue)
+{
+	struct policy_input in = {
 		.now_usec = now,
 		.metric_bytes = w->metric_bytes,
 		.frozen = frozen,
@@ -325,6 +331,7 @@ watch_sample(struct watch *w, const char *why)
 		.rescue = frozen && w->rescue.held,
 		.kernel_kills = w->kernel_kills,
 	};
+
 	if (in.rescue) {
 		in.gc_allowed = respond_gc_allowed(w, now, true);
 		in.restart_caught = respond_target_caught(w, w->cfg->restart_signal) > 0;
@@ -333,24 +340,86 @@ watch_sample(struct watch *w, const char *why)
 		    ? respond_gc_allowed(w, now, frozen)
 		    : true;
 	}
-	w->throttled = throttled;
-	a = policy_eval(&w->policy, &w->levels, &w->timing, &in);
-	if (in.rescue)
+	*ret_rescue = in.rescue;
+	return policy_eval(&w->policy, &w->levels, &w->timing, &in);
+}
+
+/* After the action: what the sample found, logged. */
+static void
+sample_log(struct watch *w, const struct sample_notes *notes, enum policy_action a, const char *why)
+{
+	kills_log(w, notes->kills);
+	if (notes->pressure)
+		pressure_log(w, "psi averages");
+	if (notes->enomem && w->read_errno != -ENOMEM)
+		log_warn("cannot read memory usage of %s: %s (the cgroup is frozen)", w->cg.dir,
+		    strerror(ENOMEM));
+	w->read_errno = notes->enomem ? -ENOMEM : w->read_errno;
+	if (a != POLICY_NONE)
+		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, w->metric_bytes,
+		    policy_action_name(a));
+}
+
+/* The limit the levels count from: inputs_limit() told what oomguard
+ * itself wrote (the reserve's raise, memory.high). */
+static uint64_t
+sample_limit(const struct watch *w, const struct memcg_sample *s)
+{
+	struct inputs_own own = {
+		.limit_raised = w->rescue.raised,
+		.limit_bytes = w->rescue.limit_bytes,
+		.raised_bytes = w->rescue.raised_bytes,
+	};
+
+	knob_own(&w->knob, &own);
+	return inputs_limit(s, &own);
+}
+
+/*
+ * One sample and what follows from it, in order: read, inputs, decide,
+ * act, schedule. When the cgroup is frozen this is the start of the
+ * rescue path (rescue.c): up to respond_rescue() it reads open
+ * descriptors and decides, and logs nothing.
+ */
+void
+watch_sample(struct watch *w, const char *why)
+{
+	struct memcg_sample s;
+	struct sample_notes notes = { 0 };
+	enum policy_action a;
+	uint64_t now = watch_now_usec(), limit;
+	bool frozen, changed, rescue;
+
+	if (!w->watching || sample_read(w, &s, &notes) <= 0)
+		return;
+	w->sample = s;
+	w->have_sample = true;
+	notes.pressure = psi_poll(w, now);
+	w->metric_bytes = memcg_metric(&s, w->cfg->metric);
+	limit = sample_limit(w, &s);
+	frozen = notes.enomem || (s.has_oom_control && s.under_oom);
+	w->about_to_freeze = !frozen && about_to_freeze(w, &s, limit);
+	frozen = frozen || w->about_to_freeze;
+	w->kernel_kills = inputs_kernel_kills(&s, w->mem.version);
+	w->throttled = notes.throttled;
+	/* The levels are the limit's before any decision, frozen or not (a
+	 * cgroup frozen at the first sample has no others); announcing them
+	 * logs and writes, which waits for after a rescue. */
+	changed = levels_take(w, limit);
+	if (changed && !frozen)
+		levels_announce(w);
+	a = decide(w, now, frozen, notes.throttled, &rescue);
+	if (rescue)
 		respond_rescue(w, a);
 	else if (a != POLICY_NONE)
 		respond_act(w, a);
 	respond_gc_summary(w, now);
-	if (enomem && w->read_errno != -ENOMEM)
-		log_warn("cannot read memory usage of %s: %s (the cgroup is frozen)", w->cg.dir,
-		    strerror(ENOMEM));
-	w->read_errno = enomem ? -ENOMEM : w->read_errno;
-	if (a != POLICY_NONE)
-		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, w->metric_bytes,
-		    policy_action_name(a));
-	if (frozen)
-		levels_update(w, limit);
+	sample_log(w, &notes, a, why);
+	if (changed && frozen)
+		levels_announce(w);
 	respond_reserve_sync(w);
-	knob_reclaim(w, now);
+	w->metric_bytes = knob_reclaim(&w->knob, w->cfg, &w->mem, w->limit_bytes,
+	    w->levels.gc_bytes, w->metric_bytes, w->throttled, now);
 	schedule_next(w);
 }
 
@@ -382,6 +451,7 @@ static void
 psi_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct watch *w = arg;
+	bool fresh;
 	int r;
 
 	(void)what;
@@ -392,17 +462,18 @@ psi_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* libevent's own epoll already took the kernel's one-shot event when
 	 * it found this descriptor readable, so readiness is the firing. */
-	pressure(w, watch_now_usec(), "psi trigger");
+	fresh = pressure(w, watch_now_usec());
 	watch_sample(w, "psi");
+	if (fresh)
+		pressure_log(w, "psi trigger");
 }
 
 static struct event *
-watch_fd(struct watch *w, int fd, event_callback_fn cb)
+watch_fd(struct watch *w, int fd, event_callback_fn cb, const char *what)
 {
 	struct event *ev = event_new(w->base, fd, EV_READ | EV_PERSIST, cb, w);
 
-	if (ev != NULL)
-		event_add(ev, NULL);
+	(void)watch_event_add(ev, NULL, what);
 	return ev;
 }
 
@@ -417,7 +488,7 @@ watch_notifications_register(struct watch *w)
 	if (w->cg.version == 1) {
 		w->oom_fd = notify_v1_oom(w->cg.dir);
 		if (w->oom_fd >= 0)
-			w->oom_ev = watch_fd(w, w->oom_fd, oom_cb);
+			w->oom_ev = watch_fd(w, w->oom_fd, oom_cb, "the v1 OOM notification");
 		else
 			log_info("cannot register the v1 OOM notification on %s: %s; polling "
 			         "memory.oom_control instead",
@@ -425,7 +496,8 @@ watch_notifications_register(struct watch *w)
 	} else {
 		w->events_fd = notify_v2_events(w->cg.dir);
 		if (w->events_fd >= 0)
-			w->events_ev = watch_fd(w, w->events_fd, events_cb);
+			w->events_ev =
+			    watch_fd(w, w->events_fd, events_cb, "the memory.events notification");
 		else
 			log_info("cannot watch %s/memory.events with inotify: %s; polling instead",
 			    w->cg.dir, strerror(-w->events_fd));
@@ -450,7 +522,7 @@ watch_notifications_register(struct watch *w)
 		w->psi_polling = w->psi_rd_fd >= 0;
 		return;
 	}
-	w->psi_ev = watch_fd(w, w->psi_epfd, psi_cb);
+	w->psi_ev = watch_fd(w, w->psi_epfd, psi_cb, "the psi trigger");
 }
 
 void
@@ -520,8 +592,10 @@ signals_register(struct watch *w)
 	int sigs[WATCH_SIGNALS_MAX];
 	int n = supervise_forwarded_signals(sigs, SUPERVISE_SIGNALS_MAX);
 
-	if (n < 0)
+	if (n < 0) {
+		log_error("cannot list the signals to pass on: %s", strerror(-n));
 		return n;
+	}
 	/* Signals about oomguard's own pipe writes, file sizes and terminal
 	 * access are not the app's business, nor fatal to oomguard. */
 	signal(SIGPIPE, SIG_IGN);
@@ -531,8 +605,14 @@ signals_register(struct watch *w)
 	sigs[n++] = SIGCHLD;
 	for (int i = 0; i < n; i++) {
 		w->sig_ev[i] = evsignal_new(w->base, sigs[i], signal_cb, w);
-		if (w->sig_ev[i] == NULL || evsignal_add(w->sig_ev[i], NULL) < 0)
+		if (w->sig_ev[i] == NULL || event_priority_set(w->sig_ev[i], 0) < 0 ||
+		    evsignal_add(w->sig_ev[i], NULL) < 0) {
+			log_error("cannot listen for %s in the event loop",
+			    units_format_signal(sigs[i], (char[UNITS_BUF]){ 0 }));
+			if (w->sig_ev[i] != NULL)
+				event_free(w->sig_ev[i]);
 			return -EINVAL;
+		}
 		w->nsig = i + 1;
 	}
 	return 0;
@@ -573,6 +653,7 @@ locate(struct watch *w)
 		return r;
 	}
 	w->actx = (struct action_ctx){ w->opts->proc_root, w->cg.dir, w->cg.path, w->cg.version };
+	knob_init(&w->knob, w->cg.dir, w->cg.version, w->mem.host_ram_bytes);
 	log_info("watching %s (cgroup v%d, %s host), metric %s", w->cg.dir, w->cg.version,
 	    cgroup_layout_name(w->cg.layout), config_metric_name(w->cfg->metric));
 	return 0;
@@ -604,10 +685,7 @@ watch_relocate(struct watch *w)
 	w->reserve_taken = false;
 	w->psi_full_usec = 0;
 	w->read_errno = 0;
-	w->high_saved[0] = '\0';
-	w->high_done = false;
-	w->high_lifted = false;
-	w->reclaim_off = false;
+	w->events = (struct inputs_events){ 0 };
 	watch_notifications_register(w);
 	respond_reserve_open(w);
 	return 0;
@@ -707,6 +785,13 @@ watch_base_new(void)
 	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
 	base = event_base_new_with_config(ec);
 	event_config_free(ec);
+	/* Two priorities: the signals first (priority 0), so that a
+	 * SIGTERM that arrives with a sample's wake-up starts the shutdown
+	 * before the sample could act; everything else at the default. */
+	if (base != NULL && event_base_priority_init(base, 2) < 0) {
+		event_base_free(base);
+		return NULL;
+	}
 	return base;
 }
 
@@ -760,7 +845,8 @@ watch_run(const struct config *cfg, const struct watch_opts *opts)
 	if (!w.shutting_down)
 		service_stopping();
 	r = w.exit_code;
-	knob_high_restore(&w);
+	if (w.watching)
+		knob_high_restore(&w.knob);
 	if (w.have_child) {
 		/* Leaving with the app still running (should not happen): do
 		 * not leave it behind. */

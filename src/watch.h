@@ -19,6 +19,8 @@
 #include "cgroup.h"
 #include "config.h"
 #include "episode.h"
+#include "inputs.h"
+#include "knob.h"
 #include "memcg.h"
 #include "policy.h"
 #include "rescue.h"
@@ -71,7 +73,6 @@ struct watch {
 	struct memcg mem;
 	struct action_ctx actx;
 	int thr_fd[WATCH_THRESHOLDS];
-	uint64_t thr_bytes[WATCH_THRESHOLDS];
 	struct event *thr_ev[WATCH_THRESHOLDS];
 	bool thr_failed;
 	int oom_fd, events_fd, psi_epfd, psi_fd;
@@ -95,14 +96,11 @@ struct watch {
 	struct policy_state policy;
 	struct episode gc_log; /* gc requests summed up for the log */
 	struct schedule_params sched;
-	int read_errno;           /* last read error logged, to log a run of them once */
-	uint64_t oom_kills;       /* the oom_kill counter last seen */
-	uint64_t throttle_events; /* v2 memory.events high + max last seen */
+	int read_errno;              /* last read error logged, to log a run of them once */
+	struct inputs_events events; /* the kernel's counters last seen */
 
-	/* [watch] high: memory.high as it was before oomguard set it */
-	char high_saved[32];
-	bool high_done;   /* set, or given up on (logged once) */
-	bool high_lifted; /* put back while the app stops */
+	/* [watch] high and [gc] reclaim */
+	struct knob knob;
 
 	/* the app, when oomguard runs it */
 	bool have_child;
@@ -116,8 +114,6 @@ struct watch {
 	bool take_terminal;
 	bool handler_warned; /* this child's lack of a gc handler was logged */
 	bool throttled;      /* the latest sample saw the kernel throttling */
-	uint64_t reclaim_last_usec;
-	bool reclaim_off; /* memory.reclaim refused for good (logged once) */
 
 	/* the main target held open (the child, or --pid), and the reserve:
 	 * the rescue path's tools (rescue.c) */
@@ -133,9 +129,11 @@ struct watch {
 	struct unit_bus *bus;
 	struct unit_info unit;   /* as last seen */
 	bool unit_failing;       /* a failure to ask or to locate was logged */
-	struct event *bus_ev;    /* the bus readable: systemd's signals */
+	struct event *bus_ev;    /* the bus readable: answers and systemd's signals */
+	unsigned bus_ev_gen;     /* the connection bus_ev watches */
 	struct event *follow_ev; /* ask about the unit shortly (a signal came) */
 	unsigned bus_gen;        /* the connection a watch was tried on, or 0 */
+	bool signals_ok;         /* systemd signals the unit's changes on it */
 	unsigned unit_ticks;     /* ticks since the unit was last asked about */
 	struct event *tick_ev;   /* every second: the unit, the status line */
 	struct event *wd_ev;     /* WATCHDOG=1 */
@@ -149,6 +147,10 @@ uint64_t watch_now_usec(void);
 
 /* Return usec as a struct timeval, for event_add(). */
 struct timeval watch_timeval(uint64_t usec);
+
+/* event_add(ev, tv) (tv NULL: no timeout), a failure (ev NULL counts as
+ * one) logged with what names the event. Return 0 or -1. */
+int watch_event_add(struct event *ev, const struct timeval *tv, const char *what);
 
 /*
  * Take one sample (why names the wake-up, for the debug log) and do what

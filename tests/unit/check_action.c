@@ -72,6 +72,31 @@ START_TEST(test_in_cgroup_text)
 }
 END_TEST
 
+/* A cgroup.procs of 9,000 processes (60 KiB and more) is read whole:
+ * none of these PIDs exists (above the kernel's PID_MAX_LIMIT), so each
+ * is skipped, and none is signalled. */
+START_TEST(test_many_procs)
+{
+	char dir[] = "/tmp/check_action_XXXXXX", path[PATH_MAX];
+	struct action_ctx ctx = { "/proc", dir, "/unused", 1 };
+	struct action_result res = { 0, 0, 0, 0 };
+	FILE *fp;
+
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	for (int i = 0; i < 9000; i++)
+		fprintf(fp, "%d\n", 4200000 + i);
+	fclose(fp);
+	ck_assert_int_eq(action_signal_cgroup(&ctx, 0, SIGUSR1, false, &res), 0);
+	ck_assert_int_eq(res.sent, 0);
+	ck_assert_int_eq(res.skipped, 9000);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static void
 usr1_exit(int sig)
 {
@@ -196,6 +221,7 @@ main(void)
 	tcase_add_test(tc, test_in_cgroup_text);
 	tcase_add_test(tc, test_signal_main);
 	tcase_add_test(tc, test_target);
+	tcase_add_test(tc, test_many_procs);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }

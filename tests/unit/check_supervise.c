@@ -486,6 +486,34 @@ START_TEST(test_take_terminal)
 }
 END_TEST
 
+/* The exec is seen once the pipe's write end, held by the child until
+ * its exec, is closed: by a real exec, and by hand here. */
+START_TEST(test_exec_seen)
+{
+	char *argv[] = { "sleep", "5", NULL };
+	struct supervise_child c = spawn(argv), held = { .pid = 1 };
+	int p[2], status, i;
+
+	for (i = 0; i < 200 && !supervise_exec_seen(&c); i++)
+		usleep(10000);
+	ck_assert(c.exec_seen);
+	ck_assert_int_eq(c.exec_fd, -1);
+	ck_assert_int_eq(supervise_signal(&c, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(c.pid, &status, 0), c.pid);
+	supervise_release(&c);
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	held.pidfd = -1;
+	held.exec_fd = p[0];
+	ck_assert(!supervise_exec_seen(&held));
+	ck_assert(!supervise_exec_seen(&held));
+	close(p[1]);
+	ck_assert(supervise_exec_seen(&held));
+	ck_assert_int_eq(held.exec_fd, -1);
+	ck_assert(supervise_exec_seen(&held));
+}
+END_TEST
+
 static Suite *
 supervise_suite(void)
 {
@@ -515,6 +543,7 @@ supervise_suite(void)
 	tcase_add_test(proc, test_orphan_reaped);
 	tcase_add_test(proc, test_no_terminal);
 	tcase_add_test(proc, test_take_terminal);
+	tcase_add_test(proc, test_exec_seen);
 	suite_add_tcase(s, proc);
 	return s;
 }

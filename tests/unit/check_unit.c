@@ -6,8 +6,10 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,7 +143,14 @@ static struct fake_unit units[] = {
 	{ "flap.service", "/org/freedesktop/systemd1/unit/flap_2eservice",
 	    "org.freedesktop.systemd1.Service", "loaded", "activating",
 	    "/system.slice/flap.service", 5, { 3 }, 16, true },
+	/* The cgroup of tests/fixtures/hybrid, for oomguard --unit itself. */
+	{ "fixture.scope", "/org/freedesktop/systemd1/unit/fixture_2escope",
+	    "org.freedesktop.systemd1.Scope", "loaded", "active",
+	    "/process_api/7855fb0c0c1de9d4b0337360aecab08e/oomguard-fixture", 0, { 4 }, 16, false },
 };
+
+/* Its index in units[]. */
+#define FIXTURE_UNIT 6
 
 struct fake {
 	int listen_fd;
@@ -154,6 +164,7 @@ struct fake {
 	int nheld;
 	atomic_int subscribed;  /* Subscribe calls so far */
 	atomic_int signal_unit; /* 1 + the index of a unit to signal a change of */
+	atomic_bool slow;       /* leave every LoadUnit unanswered, as slow.service */
 };
 
 static struct fake fake;
@@ -220,7 +231,7 @@ fake_load_unit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = sd_bus_message_read(m, "s", &name);
 	if (r < 0)
 		return r;
-	if (strcmp(name, "slow.service") == 0 && f->nheld < 8) {
+	if ((strcmp(name, "slow.service") == 0 || atomic_load(&f->slow)) && f->nheld < 8) {
 		/* Never answered: the caller's timeout must end the call. */
 		f->held[f->nheld++] = sd_bus_message_ref(m);
 		return 1;
@@ -504,6 +515,217 @@ START_TEST(test_query_reconnects)
 }
 END_TEST
 
+/* Run a caller's loop for up to msec: wait 10 ms for the bus, process
+ * it, look for the answer of unit_query_start(). Return the answer (or
+ * -EINPROGRESS when none came) and the turns taken in *ret_turns. */
+static int
+pump(struct unit_bus *b, struct unit_info *info, int msec, int *ret_turns)
+{
+	int r = -EINPROGRESS, turns = 0;
+
+	for (; turns < msec / 10 && r == -EINPROGRESS; turns++) {
+		struct pollfd p = { .fd = unit_bus_fd(b), .events = POLLIN };
+
+		(void)poll(&p, 1, 10);
+		ck_assert_int_ge(unit_bus_process(b), 0);
+		r = unit_query_result(b, info);
+	}
+	*ret_turns = turns;
+	return r;
+}
+
+static long long
+msec_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* unit_query_start() returns at once and the answer comes through the
+ * caller's loop, which runs on meanwhile: also while systemd does not
+ * answer (slow.service), until the call's timeout. */
+START_TEST(test_query_async)
+{
+	struct unit_bus *b = open_bus();
+	struct unit_info info;
+	struct timespec t0;
+	int turns;
+
+	ck_assert_int_eq(unit_query_result(b, &info), -EINPROGRESS);
+	ck_assert_int_eq(unit_query_start(b, "app.service"), 0);
+	ck_assert_int_eq(unit_query_start(b, "app.service"), -EBUSY);
+	ck_assert_int_eq(pump(b, &info, 2000, &turns), 0);
+	ck_assert_str_eq(info.control_group, "/system.slice/app.service");
+	ck_assert_int_eq(info.main_pid, 1234);
+	ck_assert_str_eq(info.active_state, "active");
+	ck_assert_str_eq(info.invocation_id, "aa0102030405060708090a0b0c0d0ebb");
+	ck_assert_int_eq(unit_query_result(b, &info), -EINPROGRESS);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(unit_query_start(b, "slow.service"), 0);
+	ck_assert_int_le(msec_since(&t0), 100);
+	ck_assert_int_eq(pump(b, &info, 3000, &turns), -ETIMEDOUT);
+	ck_assert_int_ge(msec_since(&t0), (long long)(UNIT_CALL_TIMEOUT_USEC / 1000) - 10);
+	/* The loop went on: about a turn every 10 ms until the timeout. */
+	ck_assert_int_ge(turns, 40);
+
+	ck_assert_int_eq(unit_query_start(b, "box.scope"), 0);
+	ck_assert_int_eq(pump(b, &info, 2000, &turns), 0);
+	ck_assert_str_eq(info.control_group, "/user.slice/box.scope");
+	ck_assert_int_eq(info.main_pid, 0);
+	ck_assert_int_eq(unit_query_start(b, "nosuch.service"), 0);
+	ck_assert_int_eq(pump(b, &info, 2000, &turns), -ENOENT);
+	ck_assert_int_eq(unit_query_start(b, "gone.service"), 0);
+	ck_assert_int_eq(pump(b, &info, 2000, &turns), -ENOENT);
+	ck_assert_int_eq(unit_query_start(b, "flap.service"), 0);
+	ck_assert_int_eq(pump(b, &info, 2000, &turns), -EAGAIN);
+	ck_assert_int_eq(unit_query_start(b, "bad name.service"), -EINVAL);
+	unit_bus_close(b);
+}
+END_TEST
+
+/* The oomguard binary: $OOMGUARD, else the one beside this suite's
+ * (build/oomguard for build/tests/check_unit). Into ret (PATH_MAX), or
+ * "" when there is none. */
+static void
+oomguard_path(char *ret, size_t len)
+{
+	char self[PATH_MAX - 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	ret[0] = '\0';
+	if (getenv("OOMGUARD") != NULL) {
+		snprintf(ret, len, "%s", getenv("OOMGUARD"));
+		return;
+	}
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return;
+	*slash = '\0';
+	snprintf(ret, len, "%s/../oomguard", self);
+	if (access(ret, X_OK) < 0)
+		ret[0] = '\0';
+}
+
+/* A datagram socket for NOTIFY_SOCKET in the fake's directory. */
+static int
+notify_socket(char path[108], size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, len, "%s/notify", fake.dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Receive one notification within msec into buf. Return its length, or
+ * 0 when none came. */
+static int
+notify_recv(int fd, char *buf, size_t len, int msec)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, msec) != 1)
+		return 0;
+	n = recv(fd, buf, len - 1, 0);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* oomguard --unit on the cgroup of a copy of tests/fixtures/hybrid,
+ * WATCHDOG_USEC 200 ms, its notifications to nfd's socket at npath. */
+static pid_t
+oomguard_unit(const char *bin, const char *npath, const char root[256])
+{
+	char proc[300];
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		snprintf(proc, sizeof(proc), "%s/proc", root);
+		setenv("NOTIFY_SOCKET", npath, 1);
+		setenv("WATCHDOG_USEC", "200000", 1);
+		unsetenv("WATCHDOG_PID");
+		execl(bin, bin, "-c", "/dev/null", "--unit", "fixture.scope", "--proc-root", proc,
+		    "--fs-root", root, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* systemd slow to answer (every LoadUnit left unanswered, each call of
+ * oomguard's timing out after a second): oomguard's loop goes on, its
+ * WATCHDOG=1 every 100 ms (half of WatchdogSec=) like its sampling, on
+ * the same loop. Asked synchronously, a question stalled the loop for a
+ * second at a time, and the watchdog with it. */
+START_TEST(test_loop_slow_systemd)
+{
+	char bin[PATH_MAX], npath[108], root[256], cmd[512], msg[512] = "";
+	long long last = 0, gap = 0, now;
+	int nfd, dogs = 0, status;
+	struct timespec t0;
+	pid_t og;
+
+	oomguard_path(bin, sizeof(bin));
+	if (bin[0] == '\0') {
+		fprintf(stderr,
+		    "test_loop_slow_systemd: no oomguard binary beside this suite; skipped\n");
+		return;
+	}
+	snprintf(root, sizeof(root), "%s/hybrid", fake.dir);
+	snprintf(cmd, sizeof(cmd), "cp -r tests/fixtures/hybrid %s", root);
+	ck_assert_int_eq(system(cmd), 0);
+	nfd = notify_socket(npath, sizeof(npath));
+	og = oomguard_unit(bin, npath, root);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (strstr(msg, "READY=1") == NULL && msec_since(&t0) < 5000)
+		if (notify_recv(nfd, msg, sizeof(msg), 100) == 0)
+			msg[0] = '\0';
+	ck_assert_msg(strstr(msg, "READY=1") != NULL, "no READY=1 from oomguard --unit");
+	/* Once it follows the unit by systemd's signals, a signal makes it
+	 * ask at once. */
+	for (int i = 0; i < 200 && atomic_load(&fake.subscribed) == 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(atomic_load(&fake.subscribed), 1);
+	usleep(200000);
+	atomic_store(&fake.slow, true);
+	atomic_store(&fake.signal_unit, FIXTURE_UNIT + 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	last = 0;
+	while ((now = msec_since(&t0)) < 3000) {
+		if (notify_recv(nfd, msg, sizeof(msg), 100) == 0)
+			continue;
+		now = msec_since(&t0);
+		if (strstr(msg, "WATCHDOG=1") != NULL) {
+			gap = now - last > gap ? now - last : gap;
+			last = now;
+			dogs++;
+		}
+	}
+	gap = now - last > gap ? now - last : gap;
+	kill(og, SIGTERM);
+	ck_assert_int_eq(waitpid(og, &status, 0), og);
+	atomic_store(&fake.slow, false);
+	close(nfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", root, npath);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(dogs >= 15 && gap <= 500,
+	    "WATCHDOG=1 %d times in 3 s, longest gap %lld ms (want >= 15, <= 500)", dogs, gap);
+}
+END_TEST
+
 /* Signal a change of units[i] from the fake systemd and return what
  * unit_bus_process() says once the connection has had it (or after 2 s). */
 static int
@@ -611,6 +833,12 @@ main(void)
 	tcase_add_test(tc, test_query_reconnects);
 	tcase_add_test(tc, test_watch_signals);
 	tcase_add_test(tc, test_watch_closed);
+	tcase_add_test(tc, test_query_async);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("loop");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, fake_start, fake_stop);
+	tcase_add_test(tc, test_loop_slow_systemd);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("open");
 	tcase_add_test(tc, test_open_no_bus);

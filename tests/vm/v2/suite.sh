@@ -22,6 +22,7 @@ limit_of() {
 	t-escalate) echo 60 ;;
 	t-stall) echo 60 ;;
 	t-churn) [ "${SURVIVAL:-0}" = 1 ] && echo 900 || echo 90 ;;
+	t-limits) echo 60 ;;
 	*) echo 40 ;;
 	esac
 }
