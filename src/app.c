@@ -51,7 +51,10 @@ app_spawn(struct watch *w)
 	if (w->levels_set)
 		knob_high_again(
 		    &w->knob, &w->cfg->watch_high, w->limit_bytes, w->levels.restart_bytes);
-	log_info("started %s as pid %d", w->opts->app_argv[0], (int)w->child.pid);
+	if (w->child.exec_errno != 0)
+		log_error("cannot run %s: %s", w->opts->app_argv[0], strerror(w->child.exec_errno));
+	else
+		log_info("started %s as pid %d", w->opts->app_argv[0], (int)w->child.pid);
 	return 0;
 }
 

@@ -195,22 +195,22 @@ log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, cons
 		{ "level", policy_action_name(a), 0 },
 		{ "metric_bytes", NULL, (long long)w->metric_bytes },
 		{ "limit_bytes", NULL, (long long)w->limit_bytes },
-		{ "percent", NULL, (long long)(pct / 100) },
-		{ "action", units_format_signal(sig, s), 0 },
-		{ "pid", NULL, (long long)pid },
+		{ "action", units_format_signal(sig, s), 0 }, { "pid", NULL, (long long)pid },
 		{ "outcome", outcome, 0 },
+		{ "percent", LOG_HUNDREDTHS, (long long)pct }, /* last: left out without a limit */
 	};
+	char of[64] = " (no limit)";
 
-	snprintf(msg, sizeof(msg),
-	    "%s: %s %s of %s (%" PRIu64 ".%02" PRIu64 "%%), %s to pid %d: %s",
-	    policy_action_name(a), config_metric_name(w->cfg->metric),
-	    units_format_human(w->metric_bytes, m),
-	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit", pct / 100,
-	    pct % 100, s, (int)pid, outcome);
+	if (w->limit_bytes)
+		snprintf(of, sizeof(of), " of %s (%" PRIu64 ".%02" PRIu64 "%%)",
+		    units_format_human(w->limit_bytes, l), pct / 100, pct % 100);
+	snprintf(msg, sizeof(msg), "%s: %s %s%s, %s to pid %d: %s", policy_action_name(a),
+	    config_metric_name(w->cfg->metric), units_format_human(w->metric_bytes, m), of, s,
+	    (int)pid, outcome);
 	log_fields(quiet         ? LOG_LVL_DEBUG
 	        : a == POLICY_GC ? LOG_LVL_INFO
 	                         : LOG_LVL_WARN,
-	    msg, f, sizeof(f) / sizeof(f[0]));
+	    msg, f, (int)(sizeof(f) / sizeof(f[0])) - (w->limit_bytes ? 0 : 1));
 }
 
 /* A restart or kill of the app is oomguard's doing: its end is restarted
@@ -220,7 +220,11 @@ note_app_ending(struct watch *w, enum policy_action a)
 {
 	if ((a == POLICY_RESTART || a == POLICY_KILL) && w->have_child) {
 		w->by_watchdog = true;
-		w->watchdog_why = a == POLICY_KILL ? "kill level" : "restart level";
+		/* policy_kill_due(): the kill level, or the restart's grace. */
+		w->watchdog_why = a == POLICY_RESTART ? "restart level"
+		    : w->policy.target_restart_sent && w->metric_bytes < w->levels.kill_bytes
+		    ? "the restart signal's grace ran out"
+		    : "kill level";
 	}
 }
 
@@ -234,9 +238,9 @@ respond_act(struct watch *w, enum policy_action a)
 	bool quiet;
 	int r;
 
-	note_app_ending(w, a);
 	/* A dry run logs every decision at info (they cannot take effect:
-	 * at most one gc request per cooldown). */
+	 * at most one gc request per cooldown), and nothing it did not send
+	 * is taken as done. */
 	if (w->cfg->dry_run) {
 		log_action(w, a, sig, res.pid, "dry run, not sent", false);
 		return;
@@ -244,6 +248,7 @@ respond_act(struct watch *w, enum policy_action a)
 	/* Otherwise only the first gc request of an episode is logged at
 	 * info; the repeats at debug, summed up by respond_gc_summary(). */
 	quiet = a == POLICY_GC && !episode_request(&w->gc_log, watch_now_usec(), w->metric_bytes);
+	note_app_ending(w, a);
 	r = send_to_targets(w, sig, need_handler, &res);
 	if (r < 0)
 		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-r));
@@ -415,6 +420,8 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
 		{ "pid", NULL, (long long)res->pid },
 		{ "reserve_bytes", NULL, (long long)reserve_bytes },
 		{ "outcome", outcome, 0 },
+		{ "percent", LOG_HUNDREDTHS,
+		    w->limit_bytes ? (long long)(w->metric_bytes * 10000 / w->limit_bytes) : 0 },
 	};
 
 	if (w->cfg->dry_run)
@@ -438,7 +445,8 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
 	    policy_action_name(a), a == POLICY_NONE ? "-" : sg, (int)res->pid, outcome,
 	    units_format_human(reserve_bytes, rb), released < 0 ? ": " : "",
 	    released < 0 ? strerror(-released) : "");
-	log_fields(LOG_LVL_WARN, msg, f, sizeof(f) / sizeof(f[0]));
+	log_fields(
+	    LOG_LVL_WARN, msg, f, (int)(sizeof(f) / sizeof(f[0])) - (w->limit_bytes ? 0 : 1));
 }
 
 /*

@@ -57,7 +57,7 @@ supervise_in_foreground(void)
  * dprintf() are not async-signal-safe, which only matters when another
  * thread held a lock at fork(): oomguard has a single thread. */
 static _Noreturn void
-spawn_child(char *const argv[], bool take_terminal, int exec_rd)
+spawn_child(char *const argv[], bool take_terminal, int exec_rd, int exec_wr)
 {
 	struct sigaction dfl;
 	sigset_t none;
@@ -85,10 +85,29 @@ spawn_child(char *const argv[], bool take_terminal, int exec_rd)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(argv[0], argv);
 	err = errno;
-	/* dprintf() writes straight to the descriptor: stdio buffers copied
-	 * from the parent must not be flushed twice. */
-	dprintf(STDERR_FILENO, "oomguard: cannot run %s: %s\n", argv[0], strerror(err));
+	/* The parent logs why, in its own format; a pipe it cannot read
+	 * leaves it the exit status alone. */
+	if (exec_wr >= 0)
+		(void)!write(exec_wr, &err, sizeof(err));
 	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Wait for the child's exec, as posix_spawn() does: the pipe's write end
+ * closes at a successful exec (end of file), or carries the errno of a
+ * failed one. Return that errno, or 0. Closes rd. */
+static int
+spawn_wait_exec(int rd)
+{
+	int err = 0;
+	ssize_t n;
+
+	if (rd < 0)
+		return 0;
+	do
+		n = read(rd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	(void)close(rd);
+	return n == (ssize_t)sizeof(err) ? err : 0;
 }
 
 int
@@ -103,7 +122,7 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 		return -EINVAL;
 	/* Without the pipe (out of descriptors) the exec is taken as seen,
 	 * as before there was one. */
-	if (pipe2(exec_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
 		exec_pipe[0] = exec_pipe[1] = -1;
 	/* Blocked from before fork() until the child reset its handlers:
 	 * see spawn_child(). The parent's mask comes back right after. */
@@ -112,7 +131,7 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 		return -errno;
 	pid = fork();
 	if (pid == 0)
-		spawn_child(argv, take_terminal, exec_pipe[0]);
+		spawn_child(argv, take_terminal, exec_pipe[0], exec_pipe[1]);
 	err = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (exec_pipe[1] >= 0)
@@ -134,8 +153,9 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 	ret->pidfd = pidfd;
 	ret->started_usec = now_usec;
 	ret->generation = generation;
-	ret->exec_fd = exec_pipe[0];
-	ret->exec_seen = exec_pipe[0] < 0;
+	ret->exec_errno = spawn_wait_exec(exec_pipe[0]);
+	ret->exec_fd = -1;
+	ret->exec_seen = true;
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct supervise_child {
 	 * image runs (or the child ended). -1 once seen, or without one. */
 	int exec_fd;
 	bool exec_seen;
+	int exec_errno; /* 0, or why the child could not exec (it exits 127/126) */
 };
 
 /* Prepare this process to supervise: become a child subreaper unless we
@@ -46,10 +47,12 @@ bool supervise_in_foreground(void);
 /* Run argv (argv[0] looked up in PATH) as a child in a process group of
  * its own; with take_terminal, the child makes its group the terminal's
  * foreground. The child starts with an empty signal mask and every
- * disposition at its default, whatever ours are. When exec fails the
- * child prints "oomguard: cannot run ARGV0: REASON" to stderr and exits
- * 127 if argv[0] was not found (ENOENT), 126 otherwise (EACCES, ENOTDIR,
- * ...), as shells and tini do; the caller learns it from the exit status.
+ * disposition at its default, whatever ours are. It waits for the
+ * child's exec, as posix_spawn() does, so the child has exec'd when it
+ * returns: ret->exec_seen is true. When exec fails ret->exec_errno says
+ * why (the caller logs it) and the child exits 127 if argv[0] was not
+ * found (ENOENT), 126 otherwise (EACCES, ENOTDIR, ...), as shells and
+ * tini do.
  * A file without "#!" runs under /bin/sh, as execvp() does.
  * All signals are blocked in the caller from fork to the child's reset,
  * so that none reaches the caller's handlers inside the child. Until the

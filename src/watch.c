@@ -153,14 +153,23 @@ levels_announce(struct watch *w)
 {
 	const struct policy_levels *lv = &w->levels;
 	char a[UNITS_BUF], b[UNITS_BUF], d[UNITS_BUF], e[UNITS_BUF], l[UNITS_BUF];
+	char err[CONFIG_ERR_MAX + PATH_MAX];
 
 	log_info("limit %s: gc at %s, restart at %s, kill at %s, rearm below %s",
 	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "none",
 	    fmt_size(lv->gc_bytes, a), fmt_size(lv->restart_bytes, b), fmt_size(lv->kill_bytes, d),
 	    fmt_size(lv->rearm_bytes, e));
-	if (inputs_levels_disordered(lv))
-		log_warn(
-		    "for this limit the levels are out of order; the strongest action due wins");
+	if (config_check_limit(w->cfg, w->limit_bytes, err, sizeof(err)) < 0)
+		log_warn("%s; the strongest action due wins", err);
+	if (lv->gc_bytes == POLICY_OFF && lv->restart_bytes == POLICY_OFF &&
+	    lv->kill_bytes == POLICY_OFF && !w->nolimit_warned) {
+		log_warn("the cgroup has no limit and every level is a percentage of it: no gc, "
+		         "restart or kill until a limit is set (or give the levels as sizes, "
+		         "--gc-at 700M); oomguard still %s",
+		    w->opts->app_argv != NULL ? "runs the app, passes signals on and reaps"
+		                              : "watches the cgroup");
+		w->nolimit_warned = true;
+	}
 	thresholds_register(w);
 	knob_high_apply(&w->knob, &w->cfg->watch_high, w->limit_bytes, lv->restart_bytes);
 }

@@ -91,6 +91,7 @@ struct watch {
 	uint64_t metric_bytes;
 	uint64_t limit_bytes;
 	bool levels_set;
+	bool nolimit_warned; /* the no-limit warning is given once */
 	struct policy_levels levels;
 	struct policy_timing timing;
 	struct policy_state policy;

@@ -1,10 +1,7 @@
 #!/bin/bash
-# Items of issue 13 whose fix lies in the watch loop's files (watch.c,
-# respond.c, supervise.c, app.c): each case here fails until that fix is
-# made. Not run by run.sh (it runs test_*.sh); run it by hand:
-#   OOMGUARD=build/oomguard WORKLOAD_DIR=build/workload \
-#     flock /tmp/oomguard-test.lock bash tests/integration/pending_13.sh
-# and rename it into test_*.sh once it passes.
+# What a user reads: a failed exec is one log line in the chosen format,
+# the no-limit warning, the percent of a level, the grace's SIGKILL named
+# as such, and a dry run that takes nothing it did not send as done.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
