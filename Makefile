@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_schedule check_supervise check_action check_unit check_service check_log
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_schedule check_supervise check_action check_unit check_service check_log check_hints
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -52,6 +52,7 @@ check_schedule_MODS := schedule
 check_unit_MODS    := unit
 check_service_MODS := service
 check_log_MODS     := log
+check_hints_MODS   := hints config units log
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 

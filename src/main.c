@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hints_cmd.h"
 #include "log.h"
 #include "probe.h"
 #include "unit.h"
@@ -50,7 +51,7 @@ static const struct flag_key flag_keys[] = {
 
 #define NFLAG_KEYS (sizeof(flag_keys) / sizeof(flag_keys[0]))
 
-enum command { CMD_WATCH, CMD_PROBE, CMD_CHECK, CMD_DUMP, CMD_HELP, CMD_VERSION };
+enum command { CMD_WATCH, CMD_PROBE, CMD_CHECK, CMD_DUMP, CMD_HELP, CMD_VERSION, CMD_HINTS };
 
 struct args {
 	enum command command;
@@ -59,6 +60,7 @@ struct args {
 	pid_t pid;
 	const char *unit; /* --unit */
 	bool json;
+	bool shell; /* hints --shell */
 	const char *proc_root;
 	const char *fs_root;
 	char **app_argv; /* after "--" */
@@ -73,6 +75,7 @@ enum {
 	OPT_FS_ROOT,
 	OPT_VERSION,
 	OPT_UNIT,
+	OPT_SHELL,
 	OPT_FLAG_KEY, /* OPT_FLAG_KEY + i for flag_keys[i] */
 };
 
@@ -85,6 +88,7 @@ static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "shell", no_argument, NULL, OPT_SHELL },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "fs-root", required_argument, NULL, OPT_FS_ROOT },
 	{ "gc-at", required_argument, NULL, OPT_FLAG_KEY + 0 },
@@ -108,6 +112,7 @@ usage(FILE *fp)
 	    "       oomguard [options] --cgroup PATH | --pid PID | --unit NAME\n"
 	    "                                              watch a cgroup beside its app\n"
 	    "       oomguard probe [--cgroup PATH | --pid PID] [--json]\n"
+	    "       oomguard hints [--cgroup PATH] [--shell]   the app's runtime heap settings\n"
 	    "       oomguard --check-config [-c FILE]\n"
 	    "       oomguard --dump-config [-c FILE]\n"
 	    "\n"
@@ -170,8 +175,8 @@ args_parse(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->proc_root = "/proc";
 	a->fs_root = "";
-	if (argc > 1 && strcmp(argv[1], "probe") == 0) {
-		a->command = CMD_PROBE;
+	if (argc > 1 && (strcmp(argv[1], "probe") == 0 || strcmp(argv[1], "hints") == 0)) {
+		a->command = argv[1][0] == 'p' ? CMD_PROBE : CMD_HINTS;
 		argv++;
 		argc--;
 	}
@@ -211,6 +216,9 @@ args_parse(int argc, char **argv, struct args *a)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_SHELL:
+			a->shell = true;
+			break;
 		case OPT_PROC_ROOT:
 			a->proc_root = optarg;
 			break;
@@ -238,6 +246,8 @@ args_parse(int argc, char **argv, struct args *a)
 	}
 	if (a->json && a->command != CMD_PROBE)
 		return usage_error("--json goes with probe");
+	if (a->shell && a->command != CMD_HINTS)
+		return usage_error("--shell goes with hints");
 	if (a->pid > 0 && a->command != CMD_PROBE && a->command != CMD_WATCH)
 		return usage_error("--pid goes with probe or a watch");
 	if (a->unit != NULL &&
@@ -389,6 +399,9 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	case CMD_PROBE:
 		return cmd_probe(&a, &c);
+	case CMD_HINTS:
+		return hints_cmd_print(&c, a.proc_root, a.fs_root, a.shell) < 0 ? EXIT_FAILURE_START
+		                                                                : EXIT_OK;
 	default:
 		break;
 	}

@@ -155,6 +155,7 @@ levels_update(struct watch *w, uint64_t limit_bytes)
 		    "for this limit the levels are out of order; the strongest action due wins");
 	thresholds_register(w);
 	knob_high_apply(w);
+	hints_cmd_limit(&w->hints, c, limit_bytes);
 }
 
 /* ---- sampling ---- */

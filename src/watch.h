@@ -18,6 +18,7 @@
 #include "action.h"
 #include "cgroup.h"
 #include "config.h"
+#include "hints_cmd.h"
 #include "memcg.h"
 #include "policy.h"
 #include "rescue.h"
@@ -116,6 +117,9 @@ struct watch {
 	bool throttled;      /* the latest sample saw the kernel throttling */
 	uint64_t reclaim_last_usec;
 	bool reclaim_off; /* memory.reclaim refused for good (logged once) */
+
+	/* the runtime hints the app was started with (hints_cmd.c) */
+	struct hints_app hints;
 
 	/* the main target held open (the child, or --pid), and the reserve:
 	 * the rescue path's tools (rescue.c) */
