@@ -84,7 +84,7 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
-             docker.io debootstrap
+             docker.io debootstrap golang-go nodejs default-jre-headless
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
