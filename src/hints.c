@@ -36,10 +36,11 @@ struct runtime {
 /*
  * The shares (docs/runtimes.md says more): GOMEMLIMIT covers all the
  * memory Go's runtime manages, so only the binary and memory outside Go
- * need room; the others cap a heap, and the runtime keeps more beside it:
- * V8 its young generation (three 16 MiB semi-spaces outside
- * --max-old-space-size) and Node its own C++ heap; the JVM its metaspace,
- * code cache and thread stacks; .NET its runtime and JIT code.
+ * need room; the others cap a heap, and the runtime keeps more beside it,
+ * a quarter of the base and for two of them a fixed part too: Node about
+ * 40 MiB of its own (its RSS at start) and V8's young generation, outside
+ * --max-old-space-size; the JVM its metaspace, code cache and thread
+ * stacks, some 50 MiB for a small service; .NET its runtime and JIT code.
  */
 static const struct runtime runtimes[HINTS_NVARS] = {
 	{ "GOMEMLIMIT", FORM_GO_SIZE, 90, 0, { "GOMEMLIMIT=" }, { NULL } },
