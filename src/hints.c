@@ -17,7 +17,7 @@
 /* How a runtime's heap limit is written into its variable. */
 enum hints_form {
 	FORM_GO_SIZE,  /* "172MiB": the whole value */
-	FORM_NODE_OLD, /* "--max-old-space-size=96" (MiB), appended */
+	FORM_NODE_OLD, /* "--max-old-space-size=128" (MiB), appended */
 	FORM_JAVA_XMX, /* "-Xmx96m", appended */
 	FORM_HEX,      /* "0x9000000" (bytes): the whole value */
 };
@@ -37,14 +37,16 @@ struct runtime {
  * The shares (docs/runtimes.md says more): GOMEMLIMIT covers all the
  * memory Go's runtime manages, so only the binary and memory outside Go
  * need room; the others cap a heap, and the runtime keeps more beside it,
- * a quarter of the base and for two of them a fixed part too: Node about
- * 40 MiB of its own (its RSS at start) and V8's young generation, outside
- * --max-old-space-size; the JVM its metaspace, code cache and thread
- * stacks, some 50 MiB for a small service; .NET its runtime and JIT code.
+ * a quarter of the base, and for two of them a fixed part too: V8's young
+ * generation beside its old space (three semi-spaces, 3 MiB in a 256 MiB
+ * container, at most 48 MiB); the JVM its metaspace, code cache and
+ * thread stacks, 20 MiB for a small program, 50 to 100 MiB for a
+ * framework's service. Node's own 40 MiB (its RSS at start) fit in the
+ * quarter, as do .NET's runtime and JIT code.
  */
 static const struct runtime runtimes[HINTS_NVARS] = {
 	{ "GOMEMLIMIT", FORM_GO_SIZE, 90, 0, { "GOMEMLIMIT=" }, { NULL } },
-	{ "NODE_OPTIONS", FORM_NODE_OLD, 75, 48 * MiB, { "NODE_OPTIONS=" },
+	{ "NODE_OPTIONS", FORM_NODE_OLD, 75, 16 * MiB, { "NODE_OPTIONS=" },
 	    { "--max-old-space-size", "--max_old_space_size" } },
 	{ "JAVA_TOOL_OPTIONS", FORM_JAVA_XMX, 75, 48 * MiB,
 	    { "JAVA_TOOL_OPTIONS=", "JDK_JAVA_OPTIONS=", "_JAVA_OPTIONS=" },

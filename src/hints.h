@@ -36,7 +36,7 @@ enum hints_outcome {
 struct hints_var {
 	const char *name; /* the variable set: GOMEMLIMIT, NODE_OPTIONS, ... */
 	enum hints_outcome outcome;
-	/* SET: what oomguard adds ("172MiB", "--max-old-space-size=96");
+	/* SET: what oomguard adds ("172MiB", "--max-old-space-size=128");
 	 * KEPT: the user's setting, as NAME=VALUE, cut to fit. */
 	char part[80];
 	char value[HINTS_VALUE_MAX]; /* SET: the variable's whole new value */
@@ -55,7 +55,7 @@ struct hints {
  * is the lowest of the limit and oomguard's armed levels (gc, restart,
  * kill); from it:
  *   GOMEMLIMIT             = 90% of the base, in MiB
- *   NODE_OPTIONS           += --max-old-space-size = 75% of the base - 48 MiB
+ *   NODE_OPTIONS           += --max-old-space-size = 75% of the base - 16 MiB
  *   JAVA_TOOL_OPTIONS      += -Xmx = 75% of the base - 48 MiB
  *   DOTNET_GCHeapHardLimit = 75% of the base, in hex bytes
  * each unless the user set that limit already (docs/runtimes.md says why
@@ -68,7 +68,7 @@ int hints_compute(
 bool hints_same(const struct hints *a, const struct hints *b);
 
 /* Describe the variables whose outcome is which, for a log line:
- * "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=96" for
+ * "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=128" for
  * HINT_SET (what oomguard adds), the user's settings for HINT_KEPT, the
  * names for the others. Return buf ("" when there are none). */
 char *hints_describe(const struct hints *h, enum hints_outcome which, char *buf, size_t len);

@@ -33,9 +33,12 @@
 # gracefully (the handler ran and the app's own 42 came back), by SIGKILL,
 # otherwise, or hung (killed after 20 s).
 #
+# Hints: the Go example with the runtime hints, the gc signals, both and
+# neither (tests/bench/hints.sh says how).
+#
 # BENCH_RATES (default "50 150 300") are the latency runs' growth rates
-# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue; all by default) picks the
-# sections, e.g. BENCH_ONLY=rescue.
+# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue, hints; all by
+# default) picks the sections, e.g. BENCH_ONLY=rescue.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cgroup.sh"
@@ -46,7 +49,7 @@ trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
 crossings=${BENCH_CROSSINGS:-50}
 secs=${BENCH_SECS:-60}
 rescues=${BENCH_RESCUES:-50}
-only=" ${BENCH_ONLY:-latency cost rescue} "
+only=" ${BENCH_ONLY:-latency cost rescue hints} "
 only=${only//,/ }
 MiB=$((1 << 20))
 level=$((256 * MiB))
@@ -210,4 +213,8 @@ if [[ $only == *" rescue "* ]]; then
 	echo "rescue of a frozen cgroup (256 MiB, OOM killer off), $rescues freezes:"
 	echo "time to the app's SIGTERM handler (usec)"
 	rescue
+fi
+if [[ $only == *" hints "* ]]; then
+	source "$here/hints.sh"
+	hints_bench
 fi

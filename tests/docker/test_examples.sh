@@ -69,13 +69,13 @@ in_container() {
 }
 out=$(in_container --memory 256m -- env)
 got=$(grep -E "$vars" <<<"$out" | sort | tr '\n' ' ')
-[[ $got == "DOTNET_GCHeapHardLimit=0x9000000 GOMEMLIMIT=172MiB JAVA_TOOL_OPTIONS=-Xmx96m NODE_OPTIONS=--max-old-space-size=96 " ]] &&
+[[ $got == "DOTNET_GCHeapHardLimit=0x9000000 GOMEMLIMIT=172MiB JAVA_TOOL_OPTIONS=-Xmx96m NODE_OPTIONS=--max-old-space-size=128 " ]] &&
 	grep -q 'info  runtime hints for limit 256.0MiB (fitted under 192.0MiB): GOMEMLIMIT=172MiB' <<<"$out" &&
 	t_pass "hints: the app in a 256m container gets them, and the log says so" ||
 	t_fail "hints in a container" "$out"
 out=$(in_container --memory 256m -e GOMEMLIMIT=100MiB -e NODE_OPTIONS=--trace-gc -- env)
 got=$(grep -E '^(GOMEMLIMIT|NODE_OPTIONS)=' <<<"$out" | sort | tr '\n' ' ')
-[[ $got == "GOMEMLIMIT=100MiB NODE_OPTIONS=--trace-gc --max-old-space-size=96 " ]] &&
+[[ $got == "GOMEMLIMIT=100MiB NODE_OPTIONS=--trace-gc --max-old-space-size=128 " ]] &&
 	grep -q "the user's own kept: GOMEMLIMIT=100MiB" <<<"$out" &&
 	t_pass "hints: the user's -e GOMEMLIMIT kept, NODE_OPTIONS kept with ours appended" ||
 	t_fail "hints, the user's values" "$out"

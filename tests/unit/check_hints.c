@@ -57,7 +57,7 @@ START_TEST(test_values_256m)
 	ck_assert_uint_eq(h.limit_bytes, 256 * MiB);
 	ck_assert_uint_eq(h.base_bytes, 192 * MiB);
 	assert_set(&h, GO, "GOMEMLIMIT", "172MiB"); /* 90% of 192 is 172.8 */
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=96");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=128");
 	assert_set(&h, JAVA, "JAVA_TOOL_OPTIONS", "-Xmx96m");
 	assert_set(&h, DOTNET, "DOTNET_GCHeapHardLimit", "0x9000000"); /* 144 MiB */
 	for (int i = 0; i < HINTS_NVARS; i++)
@@ -86,7 +86,7 @@ START_TEST(test_base)
 	c.gc_at = (struct threshold){ THRESHOLD_BYTES, 100 * MiB };
 	h = compute(&c, 256 * MiB, empty_env, 4);
 	ck_assert_uint_eq(h.base_bytes, 100 * MiB);
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=27");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=59");
 	c.gc_at = (struct threshold){ THRESHOLD_BYTES, 4096 * MiB };
 	h = compute(&c, 256 * MiB, empty_env, 4);
 	ck_assert_uint_eq(h.base_bytes, 256 * MiB);
@@ -155,7 +155,7 @@ START_TEST(test_append)
 	struct hints h = compute(&c, 256 * MiB, env, 4);
 	char buf[256];
 
-	assert_set(&h, NODE, "NODE_OPTIONS", "--trace-gc --max-old-space-size=96");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--trace-gc --max-old-space-size=128");
 	ck_assert(h.var[NODE].had);
 	ck_assert_uint_eq(h.var[NODE].had_len, strlen("--trace-gc"));
 	assert_set(&h, JAVA, "JAVA_TOOL_OPTIONS", "-Xss512k -Xms8m -Xmx96m");
@@ -164,23 +164,26 @@ START_TEST(test_append)
 	ck_assert(h.var[GO].had);
 	ck_assert_uint_eq(h.var[GO].had_len, 0);
 	ck_assert_str_eq(hints_describe(&h, HINT_SET, buf, sizeof(buf)),
-	    "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=96 JAVA_TOOL_OPTIONS+=-Xmx96m "
+	    "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=128 JAVA_TOOL_OPTIONS+=-Xmx96m "
 	    "DOTNET_GCHeapHardLimit=0x9000000");
 }
 END_TEST
 
 /* A heap under 16 MiB is not set: 64 MiB leaves 48 MiB under gc at
- * 75%, too little for V8's old space or a JVM heap beside their 48 MiB. */
+ * 75%, too little for a JVM heap beside its 48 MiB; 40 MiB leaves 30, too
+ * little for V8's old space too. */
 START_TEST(test_too_small)
 {
 	struct config c = cfg();
-	struct hints h = compute(&c, 64 * MiB, empty_env, 2);
+	struct hints h = compute(&c, 64 * MiB, empty_env, 3);
 	char buf[256];
 
 	assert_set(&h, GO, "GOMEMLIMIT", "43MiB");
-	ck_assert_int_eq(h.var[NODE].outcome, HINT_TOO_SMALL);
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=20");
 	ck_assert_int_eq(h.var[JAVA].outcome, HINT_TOO_SMALL);
 	assert_set(&h, DOTNET, "DOTNET_GCHeapHardLimit", "0x2400000");
+	ck_assert_str_eq(hints_describe(&h, HINT_TOO_SMALL, buf, sizeof(buf)), "JAVA_TOOL_OPTIONS");
+	h = compute(&c, 40 * MiB, empty_env, 2);
 	ck_assert_str_eq(
 	    hints_describe(&h, HINT_TOO_SMALL, buf, sizeof(buf)), "NODE_OPTIONS JAVA_TOOL_OPTIONS");
 	h = compute(&c, 8 * MiB, empty_env, 0);
@@ -196,7 +199,7 @@ START_TEST(test_empty)
 	struct config c = cfg();
 	struct hints h = compute(&c, 256 * MiB, env, 4);
 
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=96");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=128");
 	ck_assert(h.var[NODE].had);
 	ck_assert_uint_eq(h.var[NODE].had_len, 0);
 }
@@ -258,7 +261,7 @@ START_TEST(test_print_shell)
 	out[n] = '\0';
 	ck_assert_int_eq(pclose(fp), 0);
 	unlink(path);
-	ck_assert_str_eq(out, "172MiB|--title=it's --max-old-space-size=96");
+	ck_assert_str_eq(out, "172MiB|--title=it's --max-old-space-size=128");
 }
 END_TEST
 
@@ -275,7 +278,7 @@ START_TEST(test_print_plain)
 	ck_assert_str_eq(out,
 	    "# limit 256.0MiB, runtimes fitted under 192.0MiB\n"
 	    "# GOMEMLIMIT: the user's setting kept: GOMEMLIMIT=100MiB\n"
-	    "NODE_OPTIONS=--max-old-space-size=96\n"
+	    "NODE_OPTIONS=--max-old-space-size=128\n"
 	    "JAVA_TOOL_OPTIONS=-Xmx96m\n"
 	    "DOTNET_GCHeapHardLimit=0x9000000\n");
 	h = compute(&c, 0, env, 0);
