@@ -253,6 +253,8 @@ void
 hints_print(const struct hints *h, bool shell, FILE *fp)
 {
 	static const char *const why[] = {
+		[HINT_NONE] = "not set",
+		[HINT_SET] = "set",
 		[HINT_KEPT] = "the user's setting kept",
 		[HINT_TOO_SMALL] = "not set: the limit is too small for a heap limit",
 		[HINT_TOO_LONG] = "not set: its value with ours would be too long",
