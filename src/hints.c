@@ -17,14 +17,15 @@
 /* How a runtime's heap limit is written into its variable. */
 enum hints_form {
 	FORM_GO_SIZE,  /* "172MiB": the whole value */
-	FORM_NODE_OLD, /* "--max-old-space-size=128" (MiB), appended */
-	FORM_JAVA_XMX, /* "-Xmx96m", appended */
-	FORM_HEX,      /* "0x9000000" (bytes): the whole value */
+	FORM_NODE_OLD, /* "--max-old-space-size=156" (MiB), appended */
+	FORM_JAVA_XMX, /* "-Xmx124m", appended */
+	FORM_HEX,      /* "0xac00000" (bytes): the whole value */
 };
 
 struct runtime {
 	const char *var;
 	enum hints_form form;
+	bool hard;          /* a hard limit: fitted under the restart level */
 	unsigned pct;       /* share of the base, in percent */
 	uint64_t off_bytes; /* less this, for what sits outside the limit set */
 	/* The user's own limit: a variable whose name starts with one of
@@ -34,6 +35,12 @@ struct runtime {
 };
 
 /*
+ * GOMEMLIMIT is soft: past it Go only collects more, so it is fitted
+ * under the gc level, where oomguard would start asking. The others are
+ * hard: past them the runtime fails with its own out-of-memory error, so
+ * they are fitted under the restart level, where oomguard would end the
+ * app anyway; their collectors work well below their caps.
+ *
  * The shares (docs/runtimes.md says more): GOMEMLIMIT covers all the
  * memory Go's runtime manages, so only the binary and memory outside Go
  * need room; the others cap a heap, and the runtime keeps more beside it,
@@ -45,13 +52,13 @@ struct runtime {
  * quarter, as do .NET's runtime and JIT code.
  */
 static const struct runtime runtimes[HINTS_NVARS] = {
-	{ "GOMEMLIMIT", FORM_GO_SIZE, 90, 0, { "GOMEMLIMIT=" }, { NULL } },
-	{ "NODE_OPTIONS", FORM_NODE_OLD, 75, 16 * MiB, { "NODE_OPTIONS=" },
+	{ "GOMEMLIMIT", FORM_GO_SIZE, false, 90, 0, { "GOMEMLIMIT=" }, { NULL } },
+	{ "NODE_OPTIONS", FORM_NODE_OLD, true, 75, 16 * MiB, { "NODE_OPTIONS=" },
 	    { "--max-old-space-size", "--max_old_space_size" } },
-	{ "JAVA_TOOL_OPTIONS", FORM_JAVA_XMX, 75, 48 * MiB,
+	{ "JAVA_TOOL_OPTIONS", FORM_JAVA_XMX, true, 75, 48 * MiB,
 	    { "JAVA_TOOL_OPTIONS=", "JDK_JAVA_OPTIONS=", "_JAVA_OPTIONS=" },
 	    { "-Xmx", "MaxHeapSize", "MaxRAM" } },
-	{ "DOTNET_GCHeapHardLimit", FORM_HEX, 75, 0,
+	{ "DOTNET_GCHeapHardLimit", FORM_HEX, true, 75, 0,
 	    { "DOTNET_GCHeapHardLimit", "COMPlus_GCHeapHardLimit" }, { NULL } },
 };
 
@@ -91,16 +98,17 @@ user_setting(const struct runtime *rt, char *const *envp)
 	return NULL;
 }
 
-/* The lowest of the limit and the armed levels: the levels are in
- * escalation order unless the user set them otherwise (sizes and
- * percentages mixed), and the runtime should keep below each. */
+/* The lowest of the limit and the armed levels from the first one on
+ * (0: gc, 1: restart): the levels are in escalation order unless the user
+ * set them otherwise (sizes and percentages mixed), and the runtime should
+ * keep below each. */
 static uint64_t
-base_bytes(const struct config *c, uint64_t limit_bytes)
+base_bytes(const struct config *c, uint64_t limit_bytes, size_t first)
 {
 	const struct threshold *levels[] = { &c->gc_at, &c->restart_at, &c->kill_at };
 	uint64_t base = limit_bytes;
 
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+	for (size_t i = first; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		uint64_t b = units_threshold_bytes(levels[i], limit_bytes);
 
 		base = b < base ? b : base;
@@ -188,9 +196,11 @@ hints_compute(const struct config *c, uint64_t limit_bytes, char *const *envp, s
 		h.var[i].name = runtimes[i].var;
 	if (c->runtime_hints == HINTS_AUTO && limit_bytes != 0) {
 		h.limit_bytes = limit_bytes;
-		h.base_bytes = base_bytes(c, limit_bytes);
+		h.base_bytes = base_bytes(c, limit_bytes, 0);
+		h.hard_base_bytes = base_bytes(c, limit_bytes, 1);
 		for (int i = 0; i < HINTS_NVARS; i++) {
-			compute_var(&runtimes[i], h.base_bytes, envp, &h.var[i]);
+			compute_var(&runtimes[i],
+			    runtimes[i].hard ? h.hard_base_bytes : h.base_bytes, envp, &h.var[i]);
 			nset += h.var[i].outcome == HINT_SET;
 		}
 	}
@@ -259,14 +269,15 @@ hints_print(const struct hints *h, bool shell, FILE *fp)
 		[HINT_TOO_SMALL] = "not set: the limit is too small for a heap limit",
 		[HINT_TOO_LONG] = "not set: its value with ours would be too long",
 	};
-	char l[UNITS_BUF], b[UNITS_BUF];
+	char l[UNITS_BUF], b[UNITS_BUF], hb[UNITS_BUF];
 
 	if (h->limit_bytes == 0) {
 		fprintf(fp, "# no runtime hints: no memory limit, or [runtime] hints = none\n");
 		return;
 	}
-	fprintf(fp, "# limit %s, runtimes fitted under %s\n", units_format_human(h->limit_bytes, l),
-	    units_format_human(h->base_bytes, b));
+	fprintf(fp, "# limit %s, soft limits under %s, hard limits under %s\n",
+	    units_format_human(h->limit_bytes, l), units_format_human(h->base_bytes, b),
+	    units_format_human(h->hard_base_bytes, hb));
 	for (int i = 0; i < HINTS_NVARS; i++) {
 		const struct hints_var *v = &h->var[i];
 

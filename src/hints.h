@@ -36,7 +36,7 @@ enum hints_outcome {
 struct hints_var {
 	const char *name; /* the variable set: GOMEMLIMIT, NODE_OPTIONS, ... */
 	enum hints_outcome outcome;
-	/* SET: what oomguard adds ("172MiB", "--max-old-space-size=128");
+	/* SET: what oomguard adds ("172MiB", "--max-old-space-size=156");
 	 * KEPT: the user's setting, as NAME=VALUE, cut to fit. */
 	char part[80];
 	char value[HINTS_VALUE_MAX]; /* SET: the variable's whole new value */
@@ -46,18 +46,19 @@ struct hints_var {
 
 struct hints {
 	uint64_t limit_bytes; /* the limit they were computed for; 0: none */
-	uint64_t base_bytes;  /* what the runtimes are fitted under: see hints_compute() */
+	uint64_t base_bytes;  /* the soft limit (Go) is fitted under this: see hints_compute() */
+	uint64_t hard_base_bytes; /* the hard ones (Node, Java, .NET) under this */
 	struct hints_var var[HINTS_NVARS];
 };
 
 /* Compute the hints for a cgroup limit (0: none) under configuration c,
  * for an app that gets the environment envp (NULL-terminated). The base
  * is the lowest of the limit and oomguard's armed levels (gc, restart,
- * kill); from it:
+ * kill), the hard base the same without the gc level; from them:
  *   GOMEMLIMIT             = 90% of the base, in MiB
- *   NODE_OPTIONS           += --max-old-space-size = 75% of the base - 16 MiB
- *   JAVA_TOOL_OPTIONS      += -Xmx = 75% of the base - 48 MiB
- *   DOTNET_GCHeapHardLimit = 75% of the base, in hex bytes
+ *   NODE_OPTIONS           += --max-old-space-size = 75% of the hard base - 16 MiB
+ *   JAVA_TOOL_OPTIONS      += -Xmx = 75% of the hard base - 48 MiB
+ *   DOTNET_GCHeapHardLimit = 75% of the hard base, in hex bytes
  * each unless the user set that limit already (docs/runtimes.md says why
  * and what counts). With [runtime] hints = none or no limit every
  * outcome is HINT_NONE. Return the number of variables to set. */
@@ -68,7 +69,7 @@ int hints_compute(
 bool hints_same(const struct hints *a, const struct hints *b);
 
 /* Describe the variables whose outcome is which, for a log line:
- * "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=128" for
+ * "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=156" for
  * HINT_SET (what oomguard adds), the user's settings for HINT_KEPT, the
  * names for the others. Return buf ("" when there are none). */
 char *hints_describe(const struct hints *h, enum hints_outcome which, char *buf, size_t len);

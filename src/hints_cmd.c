@@ -67,7 +67,7 @@ hints_cmd_print(const struct config *c, const char *proc_root, const char *fs_ro
 static void
 log_start(struct hints_app *st, const struct hints *h)
 {
-	char set[512], kept[512], small[128], lng[128], l[UNITS_BUF], b[UNITS_BUF];
+	char set[512], kept[512], small[128], lng[128], l[UNITS_BUF], b[UNITS_BUF], hb[UNITS_BUF];
 
 	hints_describe(h, HINT_SET, set, sizeof(set));
 	hints_describe(h, HINT_KEPT, kept, sizeof(kept));
@@ -76,10 +76,11 @@ log_start(struct hints_app *st, const struct hints *h)
 	if (st->kept_logged)
 		kept[0] = '\0';
 	st->kept_logged = st->kept_logged || kept[0] != '\0';
-	log_info("runtime hints for limit %s (fitted under %s): %s%s%s%s%s%s%s",
+	log_info("runtime hints for limit %s (soft under %s, hard under %s): %s%s%s%s%s%s%s",
 	    units_format_human(h->limit_bytes, l), units_format_human(h->base_bytes, b),
-	    set[0] != '\0' ? set : "none set", kept[0] != '\0' ? "; the user's own kept: " : "",
-	    kept, small[0] != '\0' ? "; too small a limit for " : "", small,
+	    units_format_human(h->hard_base_bytes, hb), set[0] != '\0' ? set : "none set",
+	    kept[0] != '\0' ? "; the user's own kept: " : "", kept,
+	    small[0] != '\0' ? "; too small a limit for " : "", small,
 	    lng[0] != '\0' ? "; too long to add to: " : "", lng);
 }
 

@@ -69,20 +69,20 @@ in_container() {
 }
 out=$(in_container --memory 256m -- env)
 got=$(grep -E "$vars" <<<"$out" | sort | tr '\n' ' ')
-[[ $got == "DOTNET_GCHeapHardLimit=0x9000000 GOMEMLIMIT=172MiB JAVA_TOOL_OPTIONS=-Xmx96m NODE_OPTIONS=--max-old-space-size=128 " ]] &&
-	grep -q 'info  runtime hints for limit 256.0MiB (fitted under 192.0MiB): GOMEMLIMIT=172MiB' <<<"$out" &&
+[[ $got == "DOTNET_GCHeapHardLimit=0xac00000 GOMEMLIMIT=172MiB JAVA_TOOL_OPTIONS=-Xmx124m NODE_OPTIONS=--max-old-space-size=156 " ]] &&
+	grep -q 'info  runtime hints for limit 256.0MiB (soft under 192.0MiB, hard under 230.4MiB): GOMEMLIMIT=172MiB' <<<"$out" &&
 	t_pass "hints: the app in a 256m container gets them, and the log says so" ||
 	t_fail "hints in a container" "$out"
 out=$(in_container --memory 256m -e GOMEMLIMIT=100MiB -e NODE_OPTIONS=--trace-gc -- env)
 got=$(grep -E '^(GOMEMLIMIT|NODE_OPTIONS)=' <<<"$out" | sort | tr '\n' ' ')
-[[ $got == "GOMEMLIMIT=100MiB NODE_OPTIONS=--trace-gc --max-old-space-size=128 " ]] &&
+[[ $got == "GOMEMLIMIT=100MiB NODE_OPTIONS=--trace-gc --max-old-space-size=156 " ]] &&
 	grep -q "the user's own kept: GOMEMLIMIT=100MiB" <<<"$out" &&
 	t_pass "hints: the user's -e GOMEMLIMIT kept, NODE_OPTIONS kept with ours appended" ||
 	t_fail "hints, the user's values" "$out"
 out=$(in_container -- env)
 grep -qE "$vars|runtime hints" <<<"$out" && t_fail "hints without a limit" "$out" ||
 	t_pass "hints: none without --memory"
-out=$(in_container --memory 256m -- oomguard hints --shell)
+out=$(in_container --memory 256m --entrypoint /usr/local/bin/oomguard -- hints --shell)
 grep -qx "export GOMEMLIMIT='172MiB'" <<<"$out" && t_pass "hints: oomguard hints --shell in the container" ||
 	t_fail "oomguard hints --shell in a container" "$out"
 if _dk_have_image "$IMG_JAVA"; then
@@ -90,8 +90,8 @@ if _dk_have_image "$IMG_JAVA"; then
 	if dk_wait_log "$c" 'max heap' 60; then
 		line=$(dk 10 logs "$c" 2>&1 | grep -m1 'max heap')
 		heap=$(sed -n 's/.*max heap \([0-9]*\)\..*/\1/p' <<<"$line")
-		[[ $line == *"JAVA_TOOL_OPTIONS=-Xmx96m"* && -n $heap ]] && ((heap > 64 && heap <= 96)) &&
-			t_pass "hints: the JVM in a 256m container runs with a ${heap} MiB heap (-Xmx96m)" ||
+		[[ $line == *"JAVA_TOOL_OPTIONS=-Xmx124m"* && -n $heap ]] && ((heap > 64 && heap <= 124)) &&
+			t_pass "hints: the JVM in a 256m container runs with a ${heap} MiB heap (-Xmx124m)" ||
 			t_fail "hints: the JVM's heap" "$line"
 	else
 		t_fail "hints: the JVM's heap" "no start line: $(dk 10 logs "$c" 2>&1 | tail -5)"

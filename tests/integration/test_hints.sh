@@ -55,14 +55,14 @@ in_cg() {
 
 # --- the environment the app gets ---
 env_out=$(in_cg -- env | grep -E "$vars" | sort)
-want=$'DOTNET_GCHeapHardLimit=0x9000000\nGOMEMLIMIT=172MiB\nJAVA_TOOL_OPTIONS=-Xmx96m\nNODE_OPTIONS=--max-old-space-size=128'
+want=$'DOTNET_GCHeapHardLimit=0xac00000\nGOMEMLIMIT=172MiB\nJAVA_TOOL_OPTIONS=-Xmx124m\nNODE_OPTIONS=--max-old-space-size=156'
 [[ $env_out == "$want" ]] && t_pass "the app gets every hint for 256 MiB" ||
 	t_fail "the app's environment" "got: $env_out"
-grep -q "info  runtime hints for limit 256.0MiB (fitted under 192.0MiB): GOMEMLIMIT=172MiB NODE_OPTIONS=--max-old-space-size=128 JAVA_TOOL_OPTIONS=-Xmx96m DOTNET_GCHeapHardLimit=0x9000000$" "$tmp/log" &&
+grep -q "info  runtime hints for limit 256.0MiB (soft under 192.0MiB, hard under 230.4MiB): GOMEMLIMIT=172MiB NODE_OPTIONS=--max-old-space-size=156 JAVA_TOOL_OPTIONS=-Xmx124m DOTNET_GCHeapHardLimit=0xac00000$" "$tmp/log" &&
 	t_pass "one log line says what was set" || t_fail "log line" "$(cat "$tmp/log")"
 
 env_out=$(in_cg NODE_OPTIONS=--trace-gc JDK_JAVA_OPTIONS=-Xmx64m GOMEMLIMIT=100MiB -- env | grep -E "$vars" | sort)
-want=$'DOTNET_GCHeapHardLimit=0x9000000\nGOMEMLIMIT=100MiB\nJDK_JAVA_OPTIONS=-Xmx64m\nNODE_OPTIONS=--trace-gc --max-old-space-size=128'
+want=$'DOTNET_GCHeapHardLimit=0xac00000\nGOMEMLIMIT=100MiB\nJDK_JAVA_OPTIONS=-Xmx64m\nNODE_OPTIONS=--trace-gc --max-old-space-size=156'
 [[ $env_out == "$want" ]] && t_pass "the user's own limits kept, other options kept and ours appended" ||
 	t_fail "user's values" "got: $env_out"
 grep -q "the user's own kept: GOMEMLIMIT=100MiB JDK_JAVA_OPTIONS=-Xmx64m$" "$tmp/log" &&
@@ -113,8 +113,9 @@ fi
 if command -v node >/dev/null; then
 	heap='console.log(require("v8").getHeapStatistics().heap_size_limit)'
 	got=$(in_cg -- node -e "$heap")
-	# V8's limit is the old space (128 MiB) and its young generation.
-	if [[ $got =~ ^[0-9]+$ ]] && ((got >= 128 * MiB && got <= gc_level)); then
+	# V8's limit is the old space (156 MiB) and its young generation; its
+	# own default here is above the cgroup's limit.
+	if [[ $got =~ ^[0-9]+$ ]] && ((got >= 156 * MiB && got <= gc_level)); then
 		t_pass "Node runs with a heap limit of $((got / MiB)) MiB, under the gc level"
 	else
 		t_fail "Node heap limit" "got '$got'"
@@ -135,10 +136,12 @@ if command -v java >/dev/null; then
 			}
 		}
 	EOF
-	got=$(in_cg -- java "$tmp/MaxMemory.java")
-	# The JVM's own default in 256 MiB is a quarter: 64 MiB.
-	if [[ $got =~ ^[0-9]+$ ]] && ((got > 64 * MiB && got <= 96 * MiB)); then
-		t_pass "Java runs with a heap of $((got / MiB)) MiB (-Xmx96m), under the gc level"
+	# The restart level at 80% (204.8 MiB) gives -Xmx105m, well below the
+	# JVM's own default here (half the limit less a survivor space, 121.8
+	# MiB), so that a heap from the hint shows.
+	got=$(in_cg OOMGUARD_RESTART_AT=80% -- java "$tmp/MaxMemory.java")
+	if [[ $got =~ ^[0-9]+$ ]] && ((got > 64 * MiB && got <= 105 * MiB)); then
+		t_pass "Java runs with a heap of $((got / MiB)) MiB (-Xmx105m), under the gc level"
 	else
 		t_fail "Java max memory" "got '$got'"
 	fi
@@ -190,11 +193,11 @@ set_limit $((256 * MiB))
 
 # --- oomguard hints, outside the entrypoint ---
 out=$("$OOMGUARD" hints --cgroup "$dir")
-grep -qx "GOMEMLIMIT=172MiB" <<<"$out" && grep -qx "NODE_OPTIONS=--max-old-space-size=128" <<<"$out" &&
+grep -qx "GOMEMLIMIT=172MiB" <<<"$out" && grep -qx "NODE_OPTIONS=--max-old-space-size=156" <<<"$out" &&
 	t_pass "oomguard hints --cgroup prints the hints" || t_fail "hints --cgroup" "$out"
 got=$(cg_exec "$dir" env NODE_OPTIONS="--title=it's" sh -c \
 	'eval "$("$0" hints --shell)" && echo "$GOMEMLIMIT|$NODE_OPTIONS|$JAVA_TOOL_OPTIONS"' "$OOMGUARD")
-[[ $got == "172MiB|--title=it's --max-old-space-size=128|-Xmx96m" ]] &&
+[[ $got == "172MiB|--title=it's --max-old-space-size=156|-Xmx124m" ]] &&
 	t_pass "eval \"\$(oomguard hints --shell)\" in the cgroup sets them" || t_fail "hints --shell" "got '$got'"
 out=$("$OOMGUARD" hints --cgroup "$free")
 [[ $out == "# no runtime hints: no memory limit, or [runtime] hints = none" ]] &&

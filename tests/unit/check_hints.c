@@ -48,7 +48,8 @@ assert_set(const struct hints *h, int i, const char *name, const char *value)
 	ck_assert_str_eq(h->var[i].value, value);
 }
 
-/* 256 MiB, gc at 75%: every runtime fitted under 192 MiB. */
+/* 256 MiB, gc at 75%, restart at 90%: Go fitted under 192 MiB, the
+ * hard limits under 230.4 MiB. */
 START_TEST(test_values_256m)
 {
 	struct config c = cfg();
@@ -56,10 +57,11 @@ START_TEST(test_values_256m)
 
 	ck_assert_uint_eq(h.limit_bytes, 256 * MiB);
 	ck_assert_uint_eq(h.base_bytes, 192 * MiB);
+	ck_assert_uint_eq(h.hard_base_bytes, 256 * MiB * 9 / 10);
 	assert_set(&h, GO, "GOMEMLIMIT", "172MiB"); /* 90% of 192 is 172.8 */
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=128");
-	assert_set(&h, JAVA, "JAVA_TOOL_OPTIONS", "-Xmx96m");
-	assert_set(&h, DOTNET, "DOTNET_GCHeapHardLimit", "0x9000000"); /* 144 MiB */
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=156");
+	assert_set(&h, JAVA, "JAVA_TOOL_OPTIONS", "-Xmx124m");
+	assert_set(&h, DOTNET, "DOTNET_GCHeapHardLimit", "0xac00000"); /* 172 MiB */
 	for (int i = 0; i < HINTS_NVARS; i++)
 		ck_assert(!h.var[i].had);
 }
@@ -86,7 +88,11 @@ START_TEST(test_base)
 	c.gc_at = (struct threshold){ THRESHOLD_BYTES, 100 * MiB };
 	h = compute(&c, 256 * MiB, empty_env, 4);
 	ck_assert_uint_eq(h.base_bytes, 100 * MiB);
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=59");
+	/* A low gc level lowers the soft limit only: the hard ones are fitted
+	 * under the restart level (none here: the limit). */
+	assert_set(&h, GO, "GOMEMLIMIT", "90MiB");
+	ck_assert_uint_eq(h.hard_base_bytes, 256 * MiB);
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=176");
 	c.gc_at = (struct threshold){ THRESHOLD_BYTES, 4096 * MiB };
 	h = compute(&c, 256 * MiB, empty_env, 4);
 	ck_assert_uint_eq(h.base_bytes, 256 * MiB);
@@ -155,23 +161,23 @@ START_TEST(test_append)
 	struct hints h = compute(&c, 256 * MiB, env, 4);
 	char buf[256];
 
-	assert_set(&h, NODE, "NODE_OPTIONS", "--trace-gc --max-old-space-size=128");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--trace-gc --max-old-space-size=156");
 	ck_assert(h.var[NODE].had);
 	ck_assert_uint_eq(h.var[NODE].had_len, strlen("--trace-gc"));
-	assert_set(&h, JAVA, "JAVA_TOOL_OPTIONS", "-Xss512k -Xms8m -Xmx96m");
+	assert_set(&h, JAVA, "JAVA_TOOL_OPTIONS", "-Xss512k -Xms8m -Xmx124m");
 	ck_assert_uint_eq(h.var[JAVA].had_len, strlen("-Xss512k -Xms8m"));
 	assert_set(&h, GO, "GOMEMLIMIT", "172MiB");
 	ck_assert(h.var[GO].had);
 	ck_assert_uint_eq(h.var[GO].had_len, 0);
 	ck_assert_str_eq(hints_describe(&h, HINT_SET, buf, sizeof(buf)),
-	    "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=128 JAVA_TOOL_OPTIONS+=-Xmx96m "
-	    "DOTNET_GCHeapHardLimit=0x9000000");
+	    "GOMEMLIMIT=172MiB NODE_OPTIONS+=--max-old-space-size=156 JAVA_TOOL_OPTIONS+=-Xmx124m "
+	    "DOTNET_GCHeapHardLimit=0xac00000");
 }
 END_TEST
 
-/* A heap under 16 MiB is not set: 64 MiB leaves 48 MiB under gc at
- * 75%, too little for a JVM heap beside its 48 MiB; 40 MiB leaves 30, too
- * little for V8's old space too. */
+/* A heap under 16 MiB is not set: 64 MiB has its restart level at 57.6
+ * MiB, whose 75% is too little for a JVM heap beside its 48 MiB; 40 MiB
+ * has it at 36 MiB, too little for V8's old space beside its 16 MiB. */
 START_TEST(test_too_small)
 {
 	struct config c = cfg();
@@ -179,9 +185,9 @@ START_TEST(test_too_small)
 	char buf[256];
 
 	assert_set(&h, GO, "GOMEMLIMIT", "43MiB");
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=20");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=27");
 	ck_assert_int_eq(h.var[JAVA].outcome, HINT_TOO_SMALL);
-	assert_set(&h, DOTNET, "DOTNET_GCHeapHardLimit", "0x2400000");
+	assert_set(&h, DOTNET, "DOTNET_GCHeapHardLimit", "0x2b00000");
 	ck_assert_str_eq(hints_describe(&h, HINT_TOO_SMALL, buf, sizeof(buf)), "JAVA_TOOL_OPTIONS");
 	h = compute(&c, 40 * MiB, empty_env, 2);
 	ck_assert_str_eq(
@@ -199,7 +205,7 @@ START_TEST(test_empty)
 	struct config c = cfg();
 	struct hints h = compute(&c, 256 * MiB, env, 4);
 
-	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=128");
+	assert_set(&h, NODE, "NODE_OPTIONS", "--max-old-space-size=156");
 	ck_assert(h.var[NODE].had);
 	ck_assert_uint_eq(h.var[NODE].had_len, 0);
 }
@@ -261,7 +267,7 @@ START_TEST(test_print_shell)
 	out[n] = '\0';
 	ck_assert_int_eq(pclose(fp), 0);
 	unlink(path);
-	ck_assert_str_eq(out, "172MiB|--title=it's --max-old-space-size=128");
+	ck_assert_str_eq(out, "172MiB|--title=it's --max-old-space-size=156");
 }
 END_TEST
 
@@ -276,11 +282,11 @@ START_TEST(test_print_plain)
 	hints_print(&h, false, fp);
 	fclose(fp);
 	ck_assert_str_eq(out,
-	    "# limit 256.0MiB, runtimes fitted under 192.0MiB\n"
+	    "# limit 256.0MiB, soft limits under 192.0MiB, hard limits under 230.4MiB\n"
 	    "# GOMEMLIMIT: the user's setting kept: GOMEMLIMIT=100MiB\n"
-	    "NODE_OPTIONS=--max-old-space-size=128\n"
-	    "JAVA_TOOL_OPTIONS=-Xmx96m\n"
-	    "DOTNET_GCHeapHardLimit=0x9000000\n");
+	    "NODE_OPTIONS=--max-old-space-size=156\n"
+	    "JAVA_TOOL_OPTIONS=-Xmx124m\n"
+	    "DOTNET_GCHeapHardLimit=0xac00000\n");
 	h = compute(&c, 0, env, 0);
 	fp = fmemopen(out, sizeof(out), "w");
 	hints_print(&h, false, fp);
