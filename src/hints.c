@@ -156,6 +156,7 @@ compute_var(const struct runtime *rt, uint64_t base, char *const *envp, struct h
 	const char *old = env_get(envp, rt->var);
 	uint64_t bytes = heap_bytes(rt, base);
 	bool append = rt->form == FORM_NODE_OLD || rt->form == FORM_JAVA_XMX;
+	char part[sizeof(v->part)];
 	int n;
 
 	v->had = old != NULL;
@@ -171,11 +172,14 @@ compute_var(const struct runtime *rt, uint64_t base, char *const *envp, struct h
 		v->outcome = HINT_TOO_SMALL;
 		return;
 	}
-	format_part(rt->form, bytes, v->part, sizeof(v->part));
+	/* Made apart and copied: both fields are in *v, which gcc's restrict
+	 * check cannot tell apart under the sanitizers. */
+	format_part(rt->form, bytes, part, sizeof(part));
+	memcpy(v->part, part, sizeof(part));
 	if (append && old != NULL)
-		n = snprintf(v->value, sizeof(v->value), "%s %s", old, v->part);
+		n = snprintf(v->value, sizeof(v->value), "%s %s", old, part);
 	else
-		n = snprintf(v->value, sizeof(v->value), "%s", v->part);
+		n = snprintf(v->value, sizeof(v->value), "%s", part);
 	if (n < 0 || (size_t)n >= sizeof(v->value)) {
 		v->outcome = HINT_TOO_LONG;
 		v->value[0] = '\0';
