@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -56,6 +56,7 @@ check_log_MODS     := log
 check_rescue_MODS  := rescue file units
 check_inputs_MODS  := inputs units config log
 check_knob_MODS    := knob inputs memctl memcg file units config log
+check_hints_MODS   := hints config units log
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
@@ -87,7 +88,7 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
-             docker.io debootstrap gnuplot-nox
+             docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \

@@ -12,6 +12,7 @@
 
 #include "action.h"
 #include "app.h"
+#include "hints_cmd.h"
 #include "knob.h"
 #include "log.h"
 #include "memcg.h"
@@ -29,7 +30,9 @@ app_spawn(struct watch *w)
 	int r;
 
 	w->generation++;
+	hints_cmd_start(&w->hints, w->cfg, w->levels_set ? w->limit_bytes : 0);
 	r = supervise_spawn(w->opts->app_argv, w->take_terminal, now, w->generation, &w->child);
+	hints_cmd_restore(&w->hints);
 	if (r < 0) {
 		/* Degrade rather than die: try again after the back-off. */
 		log_error("cannot start %s: %s", w->opts->app_argv[0], strerror(-r));

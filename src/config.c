@@ -30,6 +30,7 @@ enum key_type {
 	KT_RESTART,
 	KT_LEVEL,
 	KT_FORMAT,
+	KT_HINTS,
 };
 
 struct key {
@@ -113,12 +114,16 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "a run this long resets the restart delay" },
 	{ "log", "level", KT_LEVEL, OFF(log_level), 0, 0, "error, warn, info or debug" },
 	{ "log", "format", KT_FORMAT, OFF(log_format), 0, 0, "text or json" },
+	{ "runtime", "hints", KT_HINTS, OFF(runtime_hints), 0, 0,
+	    "set the app's runtime heap limits (GOMEMLIMIT, NODE_OPTIONS, JAVA_TOOL_OPTIONS, "
+	    "DOTNET_GCHeapHardLimit) from the limit at each start: auto or none" },
 };
 
 static const char *const metric_names[] = { "usage", "workingset", "anon" };
 static const char *const target_names[] = { "main", "group", "cgroup" };
 static const char *const restart_names[] = { "on-watchdog", "always", "never" };
 static const char *const reserve_mode_names[] = { "auto", "memory", "limit" };
+static const char *const hints_names[] = { "auto", "none" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -176,6 +181,7 @@ config_defaults(struct config *c)
 	c->stable_usec = 60 * SEC;
 	c->log_level = LOG_LVL_INFO;
 	c->log_format = LOG_FMT_TEXT;
+	c->runtime_hints = HINTS_AUTO;
 }
 
 static int
@@ -354,6 +360,8 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 		return set_enum(value, levels, NELEM(levels), field, err, errlen);
 	case KT_FORMAT:
 		return set_enum(value, formats, NELEM(formats), field, err, errlen);
+	case KT_HINTS:
+		return set_enum(value, hints_names, NELEM(hints_names), field, err, errlen);
 	case KT_DURATION:
 		r = units_parse_duration(value, &v);
 		if (r < 0) {
@@ -831,6 +839,9 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 		break;
 	case KT_RESERVE_MODE:
 		snprintf(buf, len, "%s", reserve_mode_names[*(const int *)field]);
+		break;
+	case KT_HINTS:
+		snprintf(buf, len, "%s", hints_names[*(const int *)field]);
 		break;
 	case KT_LEVEL:
 		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)field));

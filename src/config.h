@@ -24,6 +24,7 @@ enum metric { METRIC_USAGE, METRIC_WORKINGSET, METRIC_ANON };
 enum restart_mode { RESTART_ON_WATCHDOG, RESTART_ALWAYS, RESTART_NEVER };
 enum target_mode { TARGET_MAIN, TARGET_GROUP, TARGET_CGROUP };
 enum reserve_mode { RESERVE_AUTO, RESERVE_MEMORY, RESERVE_LIMIT };
+enum hints_mode { HINTS_AUTO, HINTS_NONE };
 
 /* A PSI trigger: stall of stall_usec within window_usec. */
 struct psi_trigger {
@@ -43,7 +44,7 @@ struct config_origin {
 };
 
 /* The number of keys in the table; config_origin slots are indexed by key. */
-#define CONFIG_NKEYS 29
+#define CONFIG_NKEYS 30
 
 struct config {
 	/* [watch] */
@@ -83,6 +84,8 @@ struct config {
 	/* [log] */
 	enum log_level log_level;
 	enum log_format log_format;
+	/* [runtime] */
+	enum hints_mode runtime_hints;
 	/* the file read, if any, and where each key's value came from */
 	char path[PATH_MAX];
 	struct config_origin origin[CONFIG_NKEYS];

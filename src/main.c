@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hints_cmd.h"
 #include "log.h"
 #include "probe.h"
 #include "unit.h"
@@ -51,7 +52,7 @@ static const struct flag_key flag_keys[] = {
 
 #define NFLAG_KEYS (sizeof(flag_keys) / sizeof(flag_keys[0]))
 
-enum command { CMD_WATCH, CMD_PROBE, CMD_CHECK, CMD_DUMP, CMD_HELP, CMD_VERSION };
+enum command { CMD_WATCH, CMD_PROBE, CMD_CHECK, CMD_DUMP, CMD_HINTS, CMD_HELP, CMD_VERSION };
 
 struct args {
 	enum command command;
@@ -60,6 +61,7 @@ struct args {
 	pid_t pid;
 	const char *unit; /* --unit */
 	bool json;
+	bool shell; /* hints --shell */
 	const char *proc_root;
 	const char *fs_root;
 	char **app_argv; /* after "--" */
@@ -74,6 +76,7 @@ enum {
 	OPT_FS_ROOT,
 	OPT_VERSION,
 	OPT_UNIT,
+	OPT_SHELL,
 	OPT_FLAG_KEY, /* OPT_FLAG_KEY + i for flag_keys[i] */
 };
 
@@ -86,6 +89,7 @@ static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "shell", no_argument, NULL, OPT_SHELL },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "fs-root", required_argument, NULL, OPT_FS_ROOT },
 	{ "gc-at", required_argument, NULL, OPT_FLAG_KEY + 0 },
@@ -109,6 +113,7 @@ usage(FILE *fp)
 	    "       oomguard [options] --cgroup PATH | --pid PID | --unit NAME\n"
 	    "                                              watch a cgroup beside its app\n"
 	    "       oomguard probe [--cgroup PATH | --pid PID] [--json]\n"
+	    "       oomguard hints [--cgroup PATH] [--shell]   the app's runtime heap settings\n"
 	    "       oomguard --check-config [-c FILE]\n"
 	    "       oomguard --dump-config [-c FILE]\n"
 	    "\n"
@@ -192,7 +197,8 @@ option_error(const char *arg, int short_opt, char *buf, size_t len)
 static int
 command_set(struct args *a, enum command cmd)
 {
-	static const char *const names[] = { "", "probe", "--check-config", "--dump-config" };
+	static const char *const names[] = { "", "probe", "--check-config", "--dump-config",
+		"hints" };
 
 	if (a->command != CMD_WATCH && a->command != cmd) {
 		char msg[96];
@@ -221,9 +227,11 @@ args_parse(int argc, char **argv, struct args *a)
 		opt = getopt_long(argc, argv, "+c:nh", long_options, NULL);
 		/* The command word may come before or after the options; after
 		 * "--" the same word is the name of an app. */
-		if (opt == -1 && optind < argc && strcmp(argv[optind], "probe") == 0 &&
+		if (opt == -1 && optind < argc &&
+		    (strcmp(argv[optind], "probe") == 0 || strcmp(argv[optind], "hints") == 0) &&
 		    strcmp(argv[optind - 1], "--") != 0) {
-			if ((r = command_set(a, CMD_PROBE)) >= 0)
+			if ((r = command_set(a, argv[optind][0] == 'p' ? CMD_PROBE : CMD_HINTS)) >=
+			    0)
 				return r;
 			optind++;
 			continue;
@@ -265,6 +273,9 @@ args_parse(int argc, char **argv, struct args *a)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_SHELL:
+			a->shell = true;
+			break;
 		case OPT_PROC_ROOT:
 			a->proc_root = optarg;
 			break;
@@ -288,6 +299,8 @@ args_parse(int argc, char **argv, struct args *a)
 	}
 	if (a->json && a->command != CMD_PROBE)
 		return usage_error("--json goes with probe");
+	if (a->shell && a->command != CMD_HINTS)
+		return usage_error("--shell goes with hints");
 	if (a->pid > 0 && a->command != CMD_PROBE && a->command != CMD_WATCH)
 		return usage_error("--pid goes with probe or a watch");
 	if (a->unit != NULL &&
@@ -511,6 +524,9 @@ main(int argc, char **argv)
 	case CMD_DUMP:
 		config_dump(&c, stdout);
 		return EXIT_OK;
+	case CMD_HINTS:
+		return hints_cmd_print(&c, a.proc_root, a.fs_root, a.shell) < 0 ? EXIT_FAILURE_START
+		                                                                : EXIT_OK;
 	default:
 		break;
 	}

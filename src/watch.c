@@ -172,6 +172,7 @@ levels_announce(struct watch *w)
 	}
 	thresholds_register(w);
 	knob_high_apply(&w->knob, &w->cfg->watch_high, w->limit_bytes, lv->restart_bytes);
+	hints_cmd_limit(&w->hints, w->cfg, w->limit_bytes);
 }
 
 /* ---- sampling ---- */

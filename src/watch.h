@@ -19,6 +19,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "episode.h"
+#include "hints_cmd.h"
 #include "inputs.h"
 #include "knob.h"
 #include "memcg.h"
@@ -115,6 +116,9 @@ struct watch {
 	bool take_terminal;
 	bool handler_warned; /* this child's lack of a gc handler was logged */
 	bool throttled;      /* the latest sample saw the kernel throttling */
+
+	/* the runtime hints the app was started with (hints_cmd.c) */
+	struct hints_app hints;
 
 	/* the main target held open (the child, or --pid), and the reserve:
 	 * the rescue path's tools (rescue.c) */

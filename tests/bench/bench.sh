@@ -33,12 +33,15 @@
 # gracefully (the handler ran and the app's own 42 came back), by SIGKILL,
 # otherwise, or hung (killed after 20 s).
 #
+# Hints: the Go example with the runtime hints, the gc signals, both and
+# neither (tests/bench/hints.sh says how).
+#
 # Survival: a fast collector (churn) in 128 MiB under the default settings,
 # growth rates x live shares x event and polling paths (survival.sh says
 # what is measured).
 #
 # BENCH_RATES (default "50 150 300") are the latency runs' growth rates
-# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue, survival; all by
+# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue, survival, hints; all by
 # default) picks the sections, e.g. BENCH_ONLY=rescue.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +53,7 @@ trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
 crossings=${BENCH_CROSSINGS:-50}
 secs=${BENCH_SECS:-60}
 rescues=${BENCH_RESCUES:-50}
-only=" ${BENCH_ONLY:-latency cost rescue survival} "
+only=" ${BENCH_ONLY:-latency cost rescue survival hints} "
 only=${only//,/ }
 MiB=$((1 << 20))
 level=$((256 * MiB))
@@ -218,4 +221,8 @@ fi
 if [[ $only == *" survival "* ]]; then
 	echo
 	bash "$here/survival.sh"
+fi
+if [[ $only == *" hints "* ]]; then
+	source "$here/hints.sh"
+	hints_bench
 fi

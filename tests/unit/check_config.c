@@ -52,6 +52,7 @@ START_TEST(test_every_key)
 		{ "supervise", "stable", "2m" },
 		{ "log", "level", "debug" },
 		{ "log", "format", "json" },
+		{ "runtime", "hints", "none" },
 	};
 	struct config c;
 	char err[CONFIG_ERR_MAX];
@@ -97,6 +98,7 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(c.stable_usec, 120000000);
 	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
 	ck_assert_int_eq(c.log_format, LOG_FMT_JSON);
+	ck_assert_int_eq(c.runtime_hints, HINTS_NONE);
 }
 END_TEST
 
