@@ -426,9 +426,22 @@ file_reader(char *str, int num, void *stream)
 {
 	struct file_ctx *ctx = stream;
 	char *s = fgets(str, num, ctx->fp);
+	size_t n = s != NULL ? strlen(s) : 0;
+	int ch;
 
-	if (s != NULL)
-		ctx->line++;
+	if (s == NULL)
+		return NULL;
+	ctx->line++;
+	/* inih would take the rest of a line longer than its buffer for a
+	 * line of its own (text in a value read as a key): the rest is
+	 * skipped and the line handed on as one inih refuses. */
+	if (n > 0 && s[n - 1] != '\n' && (ch = getc(ctx->fp)) != EOF && ch != '\n') {
+		while ((ch = getc(ctx->fp)) != EOF && ch != '\n')
+			;
+		snprintf(ctx->msg, sizeof(ctx->msg), "line longer than %d characters", num - 1);
+		ctx->failed = true;
+		snprintf(str, (size_t)num, "-\n");
+	}
 	return s;
 }
 
