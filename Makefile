@@ -128,7 +128,7 @@ check-fuzz: $(FUZZ_BINS)
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
-             docker.io debootstrap clang-14 libfuzzer-14-dev
+             docker.io debootstrap clang-14 libfuzzer-14-dev clang-tools-14
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -190,6 +190,8 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit \
 		tests/workload tests/fuzz
+	rm -rf $(BUILD)/scan
+	scan-build-14 --status-bugs -o $(BUILD)/scan/report $(MAKE) -s BUILD=$(BUILD)/scan/build all
 
 test: deps
 	$(MAKE) all
