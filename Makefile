@@ -128,7 +128,7 @@ check-fuzz: $(FUZZ_BINS)
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
-             docker.io debootstrap clang-14 libfuzzer-14-dev clang-tools-14
+             docker.io debootstrap clang-14 libfuzzer-14-dev clang-tools-14 gnuplot-nox
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -212,6 +212,12 @@ demo: deps all $(WORKLOADS)
 bench: deps all $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/bench/bench.sh
+
+# The soak (tests/soak/run.sh): oomguard guarding a churning app for
+# SOAK_SECS (3600), a row of figures a minute and a PNG; not in make test.
+soak: deps all $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		OUT=$(abspath $(BUILD)/soak) bash tests/soak/run.sh
 
 install: $(BUILD)/oomguard
 	install -D -m 0755 $(BUILD)/oomguard $(DESTDIR)$(SBINDIR)/oomguard
