@@ -146,6 +146,12 @@ check-integration: $(BUILD)/oomguard $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/integration/run.sh
 
+# The fault matrix (tests/faults/, docs/testing.md): the real binary under
+# each fault, with its expected outcome.
+check-faults: $(BUILD)/oomguard $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/faults/run.sh
+
 # make static: build/oomguard-static, linked statically (glibc, libevent's
 # core, inih) so that one file runs in any image, glibc, musl or distroless.
 # libsystemd has no static library: the static build is always SYSTEMD=0.
@@ -199,6 +205,7 @@ test: deps
 	$(MAKE) check-unit
 	$(MAKE) check-fuzz
 	$(MAKE) check-integration
+	$(MAKE) check-faults
 	$(MAKE) check-vm
 	$(MAKE) check-docker
 	$(MAKE) check-systemd

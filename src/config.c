@@ -484,6 +484,15 @@ config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 	line = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
+	/* A read error (a directory: EISDIR) ends the parse as the end of
+	 * the file would: it must not pass for an empty file. */
+	if (line == 0 && ferror(ctx.fp)) {
+		int r = errno != 0 ? -errno : -EIO;
+
+		fclose(ctx.fp);
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
 	fclose(ctx.fp);
 	if (line == 0)
 		return 0;
