@@ -9,6 +9,13 @@
 #   f_fds PID                   print how many descriptors PID holds
 #   f_limits DIR                print DIR's limit and memsw limit
 #   f_wait_usage DIR BYTES SEC  wait until DIR's usage is over BYTES
+#   f_mark FILE                 print FILE's line count, for f_wait_after
+#   f_wait_after FILE MARK ERE SEC
+#                               wait for ERE in FILE's lines after MARK
+#   f_count_after FILE MARK ERE print how many lines after MARK match ERE
+#
+# A log oomguard writes to is never edited in place (sed -i would leave
+# oomguard writing to the old file): later lines are told apart by marks.
 #
 # Every fault is checked for what must never happen besides its own
 # outcome: a signal to a process outside the watched cgroup (the
@@ -32,7 +39,7 @@ f_setup() {
 }
 
 f_cleanup() {
-	[[ -n ${sentinel:-} ]] && kill -KILL "$sentinel" 2>/dev/null
+	[[ -n ${sentinel:-} ]] && { kill -KILL "$sentinel" && wait "$sentinel"; } 2>/dev/null
 	cg_cleanup_all
 	rm -rf "$tmp"
 }
@@ -61,4 +68,21 @@ f_wait_usage() {
 		sleep 0.1
 	done
 	return 1
+}
+
+f_mark() {
+	wc -l <"$1"
+}
+
+f_wait_after() {
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		tail -n +"$(($2 + 1))" "$1" | grep -qE -- "$3" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+f_count_after() {
+	tail -n +"$(($2 + 1))" "$1" | grep -cE -- "$3"
 }

@@ -18,7 +18,7 @@ source "$root/tests/lib/cgroup.sh"
 source "$here/lib.sh"
 f_setup
 gcsim=$WORKLOAD_DIR/gcsim
-export OOMGUARD_SUPERVISE_RESTART=never
+export OOMGUARD_SUPERVISE_RESTART=never OOMGUARD_GC_REARM_BELOW=40%
 
 # run NAME TIMEOUT APP...: oomguard running APP in a new cgroup; sets rc
 # (oomguard's exit code), limits (after) and limits0 (before), procs (the

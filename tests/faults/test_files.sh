@@ -10,6 +10,7 @@
 #     a message and exit 0.
 # Each: nothing outside the cgroup signalled.
 set -uo pipefail
+export OOMGUARD_GC_REARM_BELOW=50%
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$root/tests/lib/testlib.sh"
@@ -24,7 +25,7 @@ f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150
 
 (
 	ulimit -n 16
-	exec "$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 60%
+	exec "$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 60% --restart-at none --kill-at none
 ) 2>"$tmp/nofile.log" &
 og=$!
 t_timeout 10 tail --pid="$og" -f /dev/null
@@ -48,7 +49,8 @@ fi
 kill -TERM "$og"
 wait "$og"
 
-"$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 90% 2>"$tmp/gone.log" &
+"$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 90% --restart-at none --kill-at none \
+	2>"$tmp/gone.log" &
 og=$!
 t_wait_log "$tmp/gone.log" 'gc at 230' 10
 kill -KILL "$app"

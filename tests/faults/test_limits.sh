@@ -19,7 +19,6 @@ source "$here/lib.sh"
 f_setup
 
 dir=$(cg_create "og-flimit-$$" 256M)
-memsw0=$(cat "$dir/memory.memsw.limit_in_bytes" 2>/dev/null)
 cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit 256M --live 62 --garbage-ratio 1.0 >/dev/null
 app=$CG_PID
 f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150 MiB"
@@ -29,13 +28,18 @@ t_wait_log "$tmp/og.log" 'limit 256.0MiB: gc at 192.0MiB' 10 || t_fail "start" "
 sleep 0.5
 fds0=$(f_fds "$og")
 
+# The memsw limit (equal to the limit here) bounds the limit: it goes
+# first, as an operator's would.
+echo 512M >"$dir/memory.memsw.limit_in_bytes"
 echo 512M >"$dir/memory.limit_in_bytes"
 t_wait_log "$tmp/og.log" 'limit 512.0MiB: gc at 384.0MiB' 5 &&
 	! grep -q 'gc: ' "$tmp/og.log" &&
 	t_pass "limit raised to 512M: the levels follow, no gc request" ||
 	t_fail "limit raised" "$(tail -3 "$tmp/og.log")"
 
+echo -1 >"$dir/memory.memsw.limit_in_bytes"
 echo -1 >"$dir/memory.limit_in_bytes"
+memsw0=$(<"$dir/memory.memsw.limit_in_bytes")
 t_wait_log "$tmp/og.log" 'limit none' 5 && kill -0 "$og" 2>/dev/null &&
 	! grep -qE 'gc: |error' "$tmp/og.log" &&
 	t_pass "limit removed: 'limit none', no action, no error" ||
