@@ -18,7 +18,9 @@ source "$root/tests/lib/cgroup.sh"
 source "$here/lib.sh"
 f_setup
 gcsim=$WORKLOAD_DIR/gcsim
-export OOMGUARD_SUPERVISE_RESTART=never OOMGUARD_GC_REARM_BELOW=40%
+# The restart level acts from the start (no start-up hold), or the app
+# reaches the limit first and the rescue acts instead.
+export OOMGUARD_SUPERVISE_RESTART=never OOMGUARD_GC_REARM_BELOW=40% OOMGUARD_RESTART_STARTUP=0
 
 # run NAME TIMEOUT APP...: oomguard running APP in a new cgroup; sets rc
 # (oomguard's exit code), limits (after) and limits0 (before), procs (the
@@ -26,7 +28,7 @@ export OOMGUARD_SUPERVISE_RESTART=never OOMGUARD_GC_REARM_BELOW=40%
 run() {
 	local name=$1 secs=$2 dir
 	shift 2
-	dir=$(cg_create "og-fapp-$name-$$" 256M oom_disable)
+	dir=$(cg_create "og-fapp-$name-$$" "${LIMIT:-256M}" oom_disable)
 	limits0=$(f_limits "$dir")
 	cg_spawn "$dir" "$OOMGUARD" --gc-at 50% --restart-at 70% --grace 1s --kill-at none \
 		-- "$@" >"$tmp/$name.out" 2>"$tmp/$name.log"
@@ -64,7 +66,8 @@ cat >"$tmp/forker.sh" <<EOS
 for i in \$(seq 2000); do sleep 1000 & done
 exec "$gcsim" --usr1 ignore --live 20 --garbage-ratio 5 --rate 24
 EOS
-OOMGUARD_ACTION_TARGET=cgroup run fork 60 bash "$tmp/forker.sh"
+# 2,000 sleeps hold some 300 MiB: a limit of 1G.
+LIMIT=1G OOMGUARD_ACTION_TARGET=cgroup run fork 60 bash "$tmp/forker.sh"
 if ((rc == 0 && procs == 0)) && grep -q 'restart: ' "$tmp/fork.log" &&
 	[[ $limits == "$limits0" ]]; then
 	t_pass "2,000 children, target = cgroup: the restart signal ends all 2,001 processes, exit 0 ($(grep -m1 'restart: ' "$tmp/fork.log" | cut -c26-))"

@@ -49,6 +49,10 @@ fi
 kill -TERM "$og"
 wait "$og"
 
+kill -KILL "$app" 2>/dev/null
+wait "$app" 2>/dev/null
+cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit 256M --live 30 --garbage-ratio 1.0 >/dev/null
+app=$CG_PID
 "$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 90% --restart-at none --kill-at none \
 	2>"$tmp/gone.log" &
 og=$!
