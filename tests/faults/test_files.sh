@@ -56,7 +56,8 @@ app=$CG_PID
 "$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 90% --restart-at none --kill-at none \
 	2>"$tmp/gone.log" &
 og=$!
-t_wait_log "$tmp/gone.log" 'gc at 230' 10
+# Its start-up ends with taking the target: the app dies only after.
+t_wait_log "$tmp/gone.log" "target: pid $app" 10
 kill -KILL "$app"
 wait "$app" 2>/dev/null
 for ((i = 0; i < 50; i++)); do rmdir "$dir" 2>/dev/null && break; sleep 0.1; done
