@@ -62,7 +62,8 @@ UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
 WORKLOADS := $(patsubst tests/workload/%.c,$(BUILD)/workload/%,$(wildcard tests/workload/*.c))
 
-.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench
+.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench \
+        fuzz check-fuzz check-faults soak
 
 all: $(BUILD)/oomguard
 
@@ -85,10 +86,55 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$($$*_M
 $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/workload
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -g -o $@ $<
 
+# libFuzzer harnesses, one per parser fed from outside (tests/fuzz/), built
+# with clang under ASan and UBSan; each links only the modules it fuzzes.
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES := units config cgroup memcg psi action unit args
+fuzz_units_MODS  := units
+fuzz_config_MODS := config units log
+fuzz_cgroup_MODS := cgroup file
+fuzz_memcg_MODS  := memcg file
+fuzz_psi_MODS    := psi file
+fuzz_action_MODS := action file
+fuzz_unit_MODS   := unit
+# fuzz_args includes main.c itself, to reach its static argument parser.
+fuzz_args_MODS   := $(filter-out main,$(SRCS:src/%.c=%))
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang's -Wformat=2 also flags log.c's vsnprintf of a va_list, which gcc
+# leaves alone: not a fault of the parsers fuzzed here.
+FUZZ_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) \
+               -DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=$(SYSTEMD) \
+               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_BINS   := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_OBJS   := $(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+.SECONDARY: $(FUZZ_OBJS)
+
+$(FUZZ_BUILD)/obj:
+	mkdir -p $@
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile | $(FUZZ_BUILD)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h src/main.c \
+		$$(addprefix $(FUZZ_BUILD)/obj/,$$(addsuffix .o,$$(fuzz_$$*_MODS)))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< \
+		$(addprefix $(FUZZ_BUILD)/obj/,$(addsuffix .o,$(fuzz_$*_MODS))) $(LIBS)
+
+# make fuzz: each harness FUZZ_SECONDS (60 by default), its corpus kept in
+# build/fuzz/corpus; make check-fuzz: each about 10 s, for make test.
+fuzz: $(FUZZ_BINS)
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+check-fuzz: $(FUZZ_BINS)
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) 10 $(FUZZ_HARNESSES)
+
 # Debian packages the build and the tests need; installed only when missing.
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
-             docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless
+             docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless clang-14 libfuzzer-14-dev \
+             clang-tools-14
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -105,6 +151,12 @@ check-unit: $(UNIT_BINS)
 check-integration: $(BUILD)/oomguard $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/integration/run.sh
+
+# The fault matrix (tests/faults/, docs/testing.md): the real binary under
+# each fault, with its expected outcome.
+check-faults: $(BUILD)/oomguard $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/faults/run.sh
 
 # make static: build/oomguard-static, linked statically (glibc, libevent's
 # core, inih) so that one file runs in any image, glibc, musl or distroless.
@@ -145,15 +197,21 @@ check-asan:
 		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 lint:
-	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.[ch] tests/workload/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.[ch] tests/workload/*.c \
+		tests/fuzz/*.[ch]
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit tests/workload
+		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit \
+		tests/workload tests/fuzz
+	rm -rf $(BUILD)/scan
+	scan-build-14 --status-bugs -o $(BUILD)/scan/report $(MAKE) -s BUILD=$(BUILD)/scan/build all
 
 test: deps
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) check-unit
+	$(MAKE) check-fuzz
 	$(MAKE) check-integration
+	$(MAKE) check-faults
 	$(MAKE) check-vm
 	$(MAKE) check-docker
 	$(MAKE) check-systemd
@@ -167,6 +225,12 @@ demo: deps all $(WORKLOADS)
 bench: deps all $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/bench/bench.sh
+
+# The soak (tests/soak/run.sh): oomguard guarding a churning app for
+# SOAK_SECS (3600), a row of figures a minute and a PNG; not in make test.
+soak: deps all $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		OUT=$(abspath $(BUILD)/soak) bash tests/soak/run.sh
 
 install: $(BUILD)/oomguard
 	install -D -m 0755 $(BUILD)/oomguard $(DESTDIR)$(SBINDIR)/oomguard

@@ -338,7 +338,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	return err;
+	return err < 0 ? err : -EIO; /* never 0 without *ret */
 }
 
 int
@@ -352,8 +352,9 @@ action_signal_cgroup(
 	int r;
 
 	r = file_join(path, sizeof(path), ctx->cgroup_dir, "/cgroup.procs");
-	if (r == 0)
-		r = read_all(path, &text);
+	if (r < 0)
+		return r;
+	r = read_all(path, &text);
 	if (r < 0)
 		return r;
 	for (p = text; *p != '\0'; p = end) {

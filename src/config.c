@@ -455,9 +455,22 @@ file_reader(char *str, int num, void *stream)
 {
 	struct file_ctx *ctx = stream;
 	char *s = fgets(str, num, ctx->fp);
+	size_t n = s != NULL ? strlen(s) : 0;
+	int ch;
 
-	if (s != NULL)
-		ctx->line++;
+	if (s == NULL)
+		return NULL;
+	ctx->line++;
+	/* inih would take the rest of a line longer than its buffer for a
+	 * line of its own (text in a value read as a key): the rest is
+	 * skipped and the line handed on as one inih refuses. */
+	if (n > 0 && s[n - 1] != '\n' && (ch = getc(ctx->fp)) != EOF && ch != '\n') {
+		while ((ch = getc(ctx->fp)) != EOF && ch != '\n')
+			;
+		snprintf(ctx->msg, sizeof(ctx->msg), "line longer than %d characters", num - 1);
+		ctx->failed = true;
+		snprintf(str, (size_t)num, "-\n");
+	}
 	return s;
 }
 
@@ -529,6 +542,15 @@ config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 	line = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
+	/* A read error ends the parse as the end of
+	 * the file would: it must not pass for an empty file. */
+	if (line == 0 && ferror(ctx.fp)) {
+		int r = errno != 0 ? -errno : -EIO;
+
+		fclose(ctx.fp);
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
 	fclose(ctx.fp);
 	if (line == 0)
 		return 0;

@@ -158,6 +158,9 @@ parse_pid(const char *s, pid_t *ret)
 	char *end;
 	long v;
 
+	/* getopt gives a required argument, but the analyzer cannot know. */
+	if (s == NULL)
+		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v <= 0 || v > 4194304)

@@ -4,10 +4,13 @@
 # read-only, as in an ordinary container.
 #  1. [gc] reclaim = 64M: gcsim's 13 MiB live set, then 80 MiB of clean
 #     page cache (read from a RAM disk) in a 128M cgroup, gc.at 50%, metric
-#     usage. The gc request must come with a reclaim that makes the usage
-#     fall by at least 32 MiB, as the log says. The same with an app that
-#     does not catch SIGUSR1 (hold): no signal, but the reclaim all the
-#     same, since memory.reclaim needs no help from the app.
+#     usage; beside it, at the same time, the same without the reclaim.
+#     The gc request must come with a reclaim (its log line), and the page
+#     cache the reclaim acts on must end below the control's. A fixed drop
+#     of the usage is no guarantee: the app allocates while the kernel
+#     reclaims. The same with an app that does not catch SIGUSR1 (hold):
+#     no signal, but the reclaim all the same, since memory.reclaim needs
+#     no help from the app.
 #  2. [watch] high = 100M: gcsim ignores gc requests and grows toward
 #     memory.max 128M. Without the knob the kernel OOM-kills it (control);
 #     with it oomguard sets memory.high, the kernel throttles gcsim there
@@ -22,52 +25,98 @@
 . /payload/vmlib.sh
 
 # 1. [gc] reclaim. brd was loaded at boot with its defaults (16 MiB disks);
-# one 128 MiB disk is simpler. The page cache of a block device is dropped
-# at its last close, so a process outside the cgroup keeps it open.
-# reclaim_run NAME APP...: oomguard (reclaim 64M, metric usage, gc.at 50%
-# of 128M) runs APP; once it has run for a second, 80 MiB of the RAM disk
-# are read inside the cgroup, which takes the usage over gc.at. Prints how
-# much the first reclaim line says the usage fell, in MiB (0 without one).
-reclaim_run() {
-	_n=$1
-	shift
-	_dir=$(cg_new "$_n" 128M) || return 1
-	cg_spawn "$_dir" "$TMP/$_n.log" env OOMGUARD_GC_RECLAIM=64M OOMGUARD_WATCH_METRIC=usage \
-		OOMGUARD_GC_REARM_BELOW=40% oomguard --gc-at 50% --restart-at none --kill-at none \
-		-- "$@"
-	_og=$SPAWNED
-	usleep 1000000
-	(echo 0 >"$_dir/cgroup.procs" && exec dd if=/dev/ram0 of=/dev/null bs=1M count=80 2>/dev/null)
-	wait_line 30 "$TMP/$_n.log" 'reclaim: '
-	kill -TERM "$_og"
-	wait_pid 50 "$_og"
-	echo "page cache after: $(sed -n 's/^file //p' "$_dir/memory.stat")" >>"$TMP/$_n.log"
-	cg_destroy "$_dir"
-	# "reclaim: asked the kernel for 64.0MiB; usage fell from 93.2MiB to 30.1MiB"
-	grep -m1 'reclaim: ' "$TMP/$_n.log" |
-		sed -n 's/.* fell from \([0-9.]*\)MiB to \([0-9.]*\)MiB.*/\1 \2/p' |
-		awk '{ printf "%d\n", $1 - $2 } END { if (NR == 0) print 0 }'
+# one 192 MiB disk holds the two 80 MiB regions the runs read side by side
+# (a page of the disk's cache is charged to the first cgroup that reads
+# it). The page cache of a block device is dropped at its last close, so a
+# process outside the cgroups keeps it open.
+# reclaim_start NAME SKIP_MIB RECLAIM APP...: oomguard (reclaim RECLAIM,
+# metric usage, gc.at 50% of 128M) runs APP in cgroup NAME; after a second
+# 80 MiB of the RAM disk from SKIP_MIB are read inside the cgroup, which
+# takes the usage over gc.at. Sets RUN_OG and RUN_DD (the reader's pid)
+# and RUN_DIR.
+reclaim_start() {
+	_n=$1 _skip=$2 _reclaim=$3
+	shift 3
+	RUN_DIR=$(cg_new "$_n" 128M) || return 1
+	cg_spawn "$RUN_DIR" "$TMP/$_n.log" env OOMGUARD_GC_RECLAIM="$_reclaim" \
+		OOMGUARD_WATCH_METRIC=usage OOMGUARD_GC_REARM_BELOW=40% \
+		oomguard --gc-at 50% --restart-at none --kill-at none -- "$@"
+	RUN_OG=$SPAWNED
 }
-if ! { rmmod brd && insmod /lib/modules/brd.ko rd_nr=1 rd_size=131072; } 2>"$TMP/brd.err"; then
-	fail v2-knobs-reclaim "cannot load brd with one 128 MiB RAM disk" -- "$TMP/brd.err"
+reclaim_read() { # DIR SKIP_MIB
+	(echo 0 >"$1/cgroup.procs" &&
+		exec dd if=/dev/ram0 of=/dev/null bs=1M skip="$2" count=80 2>/dev/null) &
+	RUN_DD=$!
+}
+# reclaim_pair NAME APP...: NAME with [gc] reclaim = 64M and NAME-control
+# without it, side by side. Prints "FILE_MIB USAGE_MIB CONTROL_FILE_MIB
+# CONTROL_USAGE_MIB", read at one moment once both readers are done and
+# NAME logged its reclaim (or 20 s passed).
+reclaim_pair() {
+	_p=$1
+	shift
+	# The disk's pages cached by an earlier pair would be hits, charged
+	# to nobody.
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	reclaim_start "$_p" 0 64M "$@" || return 1
+	_og1=$RUN_OG _dir1=$RUN_DIR
+	reclaim_start "$_p-control" 96 none "$@" || return 1
+	_og2=$RUN_OG _dir2=$RUN_DIR
+	usleep 1000000
+	reclaim_read "$_dir1" 0
+	_dd1=$RUN_DD
+	reclaim_read "$_dir2" 96
+	wait "$_dd1" "$RUN_DD"
+	wait_line 200 "$TMP/$_p.log" 'reclaim: '
+	_f1=$(sed -n 's/^file //p' "$_dir1/memory.stat") _u1=$(cat "$_dir1/memory.current")
+	_f2=$(sed -n 's/^file //p' "$_dir2/memory.stat") _u2=$(cat "$_dir2/memory.current")
+	for _og in "$_og1" "$_og2"; do
+		kill -TERM "$_og"
+		wait_pid 50 "$_og"
+	done
+	cg_destroy "$_dir1"
+	cg_destroy "$_dir2"
+	echo "page cache $_f1, usage $_u1; control: page cache $_f2, usage $_u2" >>"$TMP/$_p.log"
+	echo $((_f1 >> 20)) $((_u1 >> 20)) $((_f2 >> 20)) $((_u2 >> 20))
+}
+# reclaim_check NAME PAIR WHY FILE USAGE CONTROL_FILE CONTROL_USAGE: the
+# reclaim was asked for in PAIR's run and its page cache ended below the
+# control's.
+reclaim_check() {
+	_n=$1 _p=$2 _why=$3
+	shift 3
+	_asked=$(grep -m1 'reclaim: ' "$TMP/$_p.log" | cut -c26-)
+	if [ -n "$_asked" ] && [ -n "${3:-}" ] && [ "$1" -lt "$3" ]; then
+		pass "$_n" "$_why; $_asked; page cache ${1} MiB against ${3} MiB without the reclaim (usage ${2} against ${4} MiB)"
+		return 0
+	fi
+	fail "$_n" "$_why: want a reclaim line and the page cache below the control's, got '${_asked:-no reclaim}', page cache ${1:-?} MiB against ${3:-?} MiB" \
+		-- "$TMP/$_p.log" "$TMP/$_p-control.log"
+	return 1
+}
+if ! { rmmod brd && insmod /lib/modules/brd.ko rd_nr=1 rd_size=196608; } 2>"$TMP/brd.err"; then
+	fail v2-knobs-reclaim "cannot load brd with one 192 MiB RAM disk" -- "$TMP/brd.err"
 else
 	# shellcheck disable=SC2217 # the open descriptor is the point
 	sleep 1000 </dev/ram0 &
 	opener=$!
 	# An app that frees memory on SIGUSR1 (gcsim, 13 MiB live).
-	fell=$(reclaim_run reclaim gcsim --live 10 --garbage-ratio 1.0)
-	if grep -q 'gc: .*SIGUSR1 to pid [0-9]*: sent' "$TMP/reclaim.log" && [ "$fell" -ge 32 ]; then
-		pass v2-knobs-reclaim "$(grep -m1 'reclaim: ' "$TMP/reclaim.log" | cut -c26-)"
+	# shellcheck disable=SC2046 # split into the words it prints
+	set -- $(reclaim_pair reclaim gcsim --live 10 --garbage-ratio 1.0)
+	if grep -q 'gc: .*SIGUSR1 to pid [0-9]*: sent' "$TMP/reclaim.log"; then
+		reclaim_check v2-knobs-reclaim reclaim "gc request sent" "$@"
 	else
-		fail v2-knobs-reclaim "want a gc request and the usage down by >= 32 MiB, got $fell MiB" -- "$TMP/reclaim.log"
+		fail v2-knobs-reclaim "want a gc request (SIGUSR1 sent)" -- "$TMP/reclaim.log"
 	fi
 	# An app without a SIGUSR1 handler (hold): no gc signal may go out
 	# (require_handler), but memory.reclaim needs no help from the app.
-	fell=$(reclaim_run reclaim-nohandler hold 8)
-	if [ "$fell" -ge 32 ] && ! grep -q 'SIGUSR1 to pid' "$TMP/reclaim-nohandler.log"; then
-		pass v2-knobs-reclaim-nohandler "app without a handler: no SIGUSR1; $(grep -m1 'reclaim: ' "$TMP/reclaim-nohandler.log" | cut -c26-)"
+	# shellcheck disable=SC2046 # split into the words it prints
+	set -- $(reclaim_pair reclaim-nohandler hold 8)
+	if ! grep -q 'SIGUSR1 to pid' "$TMP/reclaim-nohandler.log"; then
+		reclaim_check v2-knobs-reclaim-nohandler reclaim-nohandler "app without a handler: no SIGUSR1" "$@"
 	else
-		fail v2-knobs-reclaim-nohandler "app without a SIGUSR1 handler above gc.at: want a reclaim (usage down >= 32 MiB) and no SIGUSR1, got $fell MiB" -- "$TMP/reclaim-nohandler.log"
+		fail v2-knobs-reclaim-nohandler "app without a SIGUSR1 handler above gc.at: a SIGUSR1 went out" -- "$TMP/reclaim-nohandler.log"
 	fi
 	kill "$opener"
 fi

@@ -1,0 +1,88 @@
+# lib.sh: what the fault tests share (bash), beside tests/lib. Sourcing
+# defines functions and nothing else.
+#
+#   f_setup                     skip (and exit) without root and v1; else
+#                               the traps, $tmp, and a sentinel started
+#   f_sentinel_check NAME       pass when the sentinel, a process outside
+#                               every watched cgroup that logs each signal
+#                               it catches, is alive and caught none
+#   f_fds PID                   print how many descriptors PID holds
+#   f_limits DIR                print DIR's limit and memsw limit
+#   f_wait_usage DIR BYTES SEC  wait until DIR's usage is over BYTES
+#   f_mark FILE                 print FILE's line count, for f_wait_after
+#   f_wait_after FILE MARK ERE SEC
+#                               wait for ERE in FILE's lines after MARK
+#   f_count_after FILE MARK ERE print how many lines after MARK match ERE
+#
+# A log oomguard writes to is never edited in place (sed -i would leave
+# oomguard writing to the old file): later lines are told apart by marks.
+#
+# Every fault is checked for what must never happen besides its own
+# outcome: a signal to a process outside the watched cgroup (the
+# sentinel), a limit left otherwise than the operator set it, a
+# descriptor leak (the count before and after the fault).
+
+f_setup() {
+	tmp=$(mktemp -d)
+	trap f_cleanup EXIT
+	self=$(cg_self_memdir 2>/dev/null)
+	if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
+		t_skip "$(basename "$0" .sh)" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
+		t_summary
+		exit
+	fi
+	# The sentinel runs in this test's own cgroup, outside every one a
+	# test makes; it catches what oomguard could send by mistake.
+	bash -c 'for s in USR1 USR2 TERM HUP INT QUIT ALRM; do trap "echo $s >>$1" "$s"; done
+		while :; do sleep 0.2; done' sentinel "$tmp/sentinel.caught" &
+	sentinel=$!
+}
+
+f_cleanup() {
+	[[ -n ${sentinel:-} ]] && { kill -KILL "$sentinel" && wait "$sentinel"; } 2>/dev/null
+	cg_cleanup_all
+	rm -rf "$tmp"
+}
+
+f_sentinel_check() {
+	if kill -0 "$sentinel" 2>/dev/null && [[ ! -s $tmp/sentinel.caught ]]; then
+		t_pass "$1: no signal to a process outside the watched cgroup"
+	else
+		t_fail "$1: a process outside the watched cgroup" \
+			"signalled: $(tr '\n' ' ' <"$tmp/sentinel.caught" 2>/dev/null)"
+	fi
+}
+
+f_fds() {
+	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+f_limits() {
+	echo "$(<"$1/memory.limit_in_bytes") $(cat "$1/memory.memsw.limit_in_bytes" 2>/dev/null)"
+}
+
+f_wait_usage() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		(($(cg_usage "$1") > $2)) && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+f_mark() {
+	wc -l <"$1"
+}
+
+f_wait_after() {
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		tail -n +"$(($2 + 1))" "$1" | grep -qE -- "$3" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+f_count_after() {
+	tail -n +"$(($2 + 1))" "$1" | grep -cE -- "$3"
+}
