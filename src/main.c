@@ -174,11 +174,13 @@ parse_pid(const char *s, pid_t *ret)
 static const char *
 option_error(const char *arg, int short_opt, char *buf, size_t len)
 {
-	const char *name = arg + 2;
-	size_t n = strcspn(name, "=");
+	const char *name;
 	bool known = false;
+	size_t n;
 
-	if (arg[1] != '-') {
+	/* arg is where getopt stood, which for a letter inside a cluster
+	 * (-nx) is not always the argument that holds it. */
+	if (strncmp(arg, "--", 2) != 0) {
 		/* -c FILE is the one short option with a value; getopt names
 		 * the letter, which may sit in a cluster such as -nx. */
 		if (short_opt == 'c')
@@ -187,6 +189,8 @@ option_error(const char *arg, int short_opt, char *buf, size_t len)
 			snprintf(buf, len, "unknown option '-%c'", short_opt);
 		return buf;
 	}
+	name = arg + 2;
+	n = strcspn(name, "=");
 	for (const struct option *o = long_options; o->name != NULL; o++)
 		known |= strlen(o->name) == n && strncmp(o->name, name, n) == 0;
 	if (known)
@@ -225,7 +229,9 @@ args_parse(int argc, char **argv, struct args *a)
 	a->proc_root = "/proc";
 	a->fs_root = "";
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets a cluster left half read by an
+	 * earlier parse (the fuzzer parses many command lines in one run). */
+	optind = 0;
 	for (;;) {
 		opt = getopt_long(argc, argv, "+c:nh", long_options, NULL);
 		/* The command word may come before or after the options; after
