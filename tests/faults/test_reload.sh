@@ -24,7 +24,8 @@ app=$CG_PID
 f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150 MiB"
 conf=$tmp/og.ini
 printf '[gc]\nat = 75%%\nrearm_below = 70%%\n' >"$conf"
-"$OOMGUARD" --cgroup "$dir" --pid "$app" -c "$conf" 2>"$tmp/og.log" &
+# Debug: the repeated gc requests, counted below, are logged at debug.
+"$OOMGUARD" --log-level debug --cgroup "$dir" --pid "$app" -c "$conf" 2>"$tmp/og.log" &
 og=$!
 t_wait_log "$tmp/og.log" 'gc at 192.0MiB' 10 || t_fail "start" "$(cat "$tmp/og.log")"
 sleep 0.5

@@ -47,8 +47,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 dir=$(cg_create "og-soak-$$" 256M oom_disable) || exit 1
+# Debug: every gc request has its line (repeats are logged at debug).
 cg_spawn "$dir" env OOMGUARD_SUPERVISE_RESTART=always OOMGUARD_SUPERVISE_RESTART_DELAY=1s \
-	OOMGUARD_GC_REARM_BELOW=50% "$OOMGUARD" --gc-at 60% --restart-at 85% --grace 10s \
+	OOMGUARD_GC_REARM_BELOW=50% "$OOMGUARD" --log-level debug --gc-at 60% --restart-at 85% --grace 10s \
 	--kill-at none -- "$WORKLOAD_DIR/gcsim" --live 20 --garbage-ratio 5 --rate "$rate" \
 	--duration "$app_secs" >"$out/app.out" 2>"$log"
 og=$CG_PID
