@@ -1,8 +1,13 @@
-# lib.sh: what the fault tests share (bash), beside tests/lib. Sourcing
-# defines functions and nothing else.
+# shellcheck shell=bash source-path=SCRIPTDIR/../lib
+# lib.sh: what the fault tests share (bash), beside tests/lib, whose
+# testlib.sh and cgroup.sh it sources. Sourcing defines functions and
+# nothing else.
 #
 #   f_setup                     skip (and exit) without root and v1; else
 #                               the traps, $tmp, and a sentinel started
+#   f_gcsim NAME                a new 256M cgroup og-NAME-PID ($dir) with
+#                               gcsim ($app) holding a steady 62% of it;
+#                               returns once it holds 150 MiB
 #   f_sentinel_check NAME       pass when the sentinel, a process outside
 #                               every watched cgroup that logs each signal
 #                               it catches, is alive and caught none
@@ -22,15 +27,14 @@
 # sentinel), a limit left otherwise than the operator set it, a
 # descriptor leak (the count before and after the fault).
 
+# shellcheck source=testlib.sh
+source "${BASH_SOURCE[0]%/*}/../lib/testlib.sh"
+# shellcheck source=cgroup.sh
+source "${BASH_SOURCE[0]%/*}/../lib/cgroup.sh"
+
 f_setup() {
-	tmp=$(mktemp -d)
-	trap f_cleanup EXIT
-	self=$(cg_self_memdir 2>/dev/null)
-	if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-		t_skip "$(basename "$0" .sh)" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
-		t_summary
-		exit
-	fi
+	cg_test_setup sentinel
+	cg_need_v1 "$(basename "$0" .sh)" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
 	# The sentinel runs in this test's own cgroup, outside every one a
 	# test makes; it catches what oomguard could send by mistake.
 	bash -c 'for s in USR1 USR2 TERM HUP INT QUIT ALRM; do trap "echo $s >>$1" "$s"; done
@@ -38,10 +42,12 @@ f_setup() {
 	sentinel=$!
 }
 
-f_cleanup() {
-	[[ -n ${sentinel:-} ]] && { kill -KILL "$sentinel" && wait "$sentinel"; } 2>/dev/null
-	cg_cleanup_all
-	rm -rf "$tmp"
+f_gcsim() {
+	dir=$(cg_create "og-$1-$$" 256M)
+	cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit 256M --live 62 --garbage-ratio 1.0 >/dev/null
+	# shellcheck disable=SC2034 # read by the caller
+	app=$CG_PID
+	f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150 MiB"
 }
 
 f_sentinel_check() {

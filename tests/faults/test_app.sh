@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../lib
 # Faults of the app, oomguard its entrypoint ([supervise] restart = never,
 # so that its exit code is the app's end) in a 256M v1 cgroup with the OOM
 # killer disabled; gcsim grows at 24 MiB/s past the restart level (70%):
@@ -12,9 +13,6 @@
 # Each: the limit untouched, nothing outside the cgroup signalled.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
 source "$here/lib.sh"
 f_setup
 gcsim=$WORKLOAD_DIR/gcsim

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../lib
 # Faults of oomguard's surroundings, a sidecar on gcsim at a steady 62% of
 # 256 MiB:
 #  1. RLIMIT_NOFILE 16 (oomguard needs about 20 descriptors): it stops at
@@ -12,16 +13,9 @@
 set -uo pipefail
 export OOMGUARD_GC_REARM_BELOW=50%
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
 source "$here/lib.sh"
 f_setup
-
-dir=$(cg_create "og-ffiles-$$" 256M)
-cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit 256M --live 62 --garbage-ratio 1.0 >/dev/null
-app=$CG_PID
-f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150 MiB"
+f_gcsim ffiles
 
 (
 	ulimit -n 16

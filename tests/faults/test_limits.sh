@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../lib
 # Faults of the limit, under a sidecar (oomguard --cgroup DIR --pid P) that
 # watches gcsim holding a steady 159 MiB (62% of 256 MiB; gc at 75%):
 #  1. the limit raised to 512M: the levels follow, no gc request;
@@ -13,16 +14,9 @@
 # exit 0 on SIGTERM.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
 source "$here/lib.sh"
 f_setup
-
-dir=$(cg_create "og-flimit-$$" 256M)
-cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit 256M --live 62 --garbage-ratio 1.0 >/dev/null
-app=$CG_PID
-f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150 MiB"
+f_gcsim flimit
 "$OOMGUARD" --cgroup "$dir" --pid "$app" --gc-at 75% 2>"$tmp/og.log" &
 og=$!
 t_wait_log "$tmp/og.log" 'limit 256.0MiB: gc at 192.0MiB' 10 || t_fail "start" "$(cat "$tmp/og.log")"

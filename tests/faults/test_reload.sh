@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../lib
 # Faults around a reload, a sidecar (oomguard --cgroup DIR --pid P -c FILE)
 # watching gcsim at a steady 62% of 256 MiB:
 #  1. a storm of 1,000 SIGHUPs, the file changed before each: oomguard
@@ -12,16 +13,9 @@
 # outside the cgroup signalled, exit 0 on SIGTERM.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
 source "$here/lib.sh"
 f_setup
-
-dir=$(cg_create "og-freload-$$" 256M)
-cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit 256M --live 62 --garbage-ratio 1.0 >/dev/null
-app=$CG_PID
-f_wait_usage "$dir" $((150 << 20)) 20 || t_fail "setup" "gcsim did not reach 150 MiB"
+f_gcsim freload
 conf=$tmp/og.ini
 printf '[gc]\nat = 75%%\nrearm_below = 70%%\n' >"$conf"
 # Debug: the repeated gc requests, counted below, are logged at debug.

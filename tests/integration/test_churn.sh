@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # A fast collector kept alive by gc requests paced by their effect, on real
 # v1 cgroups, with oomguard's default settings: churn (tests/workload/
 # churn.c) replaces its heap at CHURN_RATE MB/s (200), keeps 60% of a
@@ -16,25 +17,13 @@
 # the first request of an episode and the summaries).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-cleanup() {
-	cg_cleanup_all
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup
+cg_need_v1 "churn on cgroup v1" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
 secs=${CHURN_SECS:-20}
 rate=${CHURN_RATE:-200}
 limit=$((128 << 20))
-
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "churn on cgroup v1" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
-	t_summary
-	exit
-fi
 mnt=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5}' /proc/self/mountinfo)
 
 # run NAME OOM_DISABLE(0|1) RO(0|1): churn under oomguard for $secs seconds.

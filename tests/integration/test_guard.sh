@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # The path of a sample on real v1 cgroups, where it once went wrong:
 #
 #   G1. A cgroup frozen before oomguard starts (OOM killer off), watched
@@ -16,34 +17,15 @@
 #       after oomguard logs the SIGTERM. GUARD_STOP_RUNS (10) runs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-og=
-cleanup() {
-	[[ -n $og ]] && kill -KILL "$og" 2>/dev/null
-	cg_cleanup_all
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup og
+cg_need_v1 "the path of a sample on cgroup v1" "needs root and a v1 memory cgroup"
 MiB=$((1 << 20))
-
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "the path of a sample on cgroup v1" "needs root and a v1 memory cgroup"
-	t_summary
-	exit
-fi
 
 # stop_og: SIGTERM oomguard and wait for it (up to 10 s).
 stop_og() {
-	kill -TERM "$og" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$og" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$og" 2>/dev/null
+	t_stop "$og"
 	og=
 }
 

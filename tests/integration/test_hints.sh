@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # The runtime hints with the real runtimes (Debian's golang, nodejs and
 # default-jre-headless, installed by make deps), each started by oomguard
 # as its entrypoint in a real memory cgroup with a 256 MiB limit: each
@@ -10,17 +11,9 @@
 # hints --shell` sets the same in a shell of the cgroup.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-og_pid=
-cleanup() {
-	[[ -n $og_pid ]] && kill -KILL "$og_pid" 2>/dev/null
-	cg_cleanup_all
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup og_pid
 
 if ! self=$(cg_self_memdir 2>/dev/null) || [[ ! -w $self ]]; then
 	t_skip "runtime hints" "no writable memory cgroup here (need root)"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # The operator's limit is the operator's: on a real v1 cgroup watched by
 # oomguard, memory.limit_in_bytes is raised, lowered, removed and set again
 # while oomguard runs; 2 s after each change, and after oomguard exits, the
@@ -12,26 +13,11 @@
 #   L3. the entrypoint with the default reserve (memory mode).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-og=
-cleanup() {
-	[[ -n $og ]] && kill -KILL "$og" 2>/dev/null
-	cg_cleanup_all
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup og
+cg_need_v1 "operator's limits on cgroup v1" "needs root and a v1 memory cgroup"
 MiB=$((1 << 20))
-
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "operator's limits on cgroup v1" "needs root and a v1 memory cgroup"
-	
-t_summary
-	exit
-fi
 
 # set_limit DIR BYTES: write the limit as an operator would, memsw kept
 # unlimited so that it never refuses the memory limit; print what the
@@ -72,12 +58,7 @@ changes() {
 
 # stop_og: SIGTERM oomguard and wait for it (up to 10 s).
 stop_og() {
-	kill -TERM "$og" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$og" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$og" 2>/dev/null
+	t_stop "$og"
 	og=
 }
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # A new user's first hour, in the README's order: build, probe, check the
 # shipped configuration and the README's example, run the demo workload
 # under the defaults in a cgroup with a limit, change a setting by file,
@@ -7,12 +8,11 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
 source "$root/tests/docs/examples.sh"
 cd "$root"
-tmp=$(mktemp -d)
-trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
+cg_test_setup
 export -n OOMGUARD_CONFIG
 
 # 1. Build, as the README says, into a build directory of its own.
@@ -49,12 +49,7 @@ else
 	t_fail "README example" "$out: $(cat "$tmp/readme.ini")"
 fi
 
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "the demo workload under the defaults" "needs root and a cgroup v1 memory controller"
-	t_summary
-	exit
-fi
+cg_need_v1 "the demo workload under the defaults" "needs root and a cgroup v1 memory controller"
 
 # run NAME LOG ARGS...: oomguard ARGS -- gcsim in a new 256 MiB cgroup with
 # the OOM killer off, as make demo does (gcsim's own lines start with
@@ -64,8 +59,7 @@ run() {
 	local name=$1 log=$2 dir rc frozen=0
 	shift 2
 	dir=$(cg_create "oomguard-newuser-$name-$$" $((256 << 20)) oom_disable) || return 1
-	t_timeout 60 bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$dir" \
-		"$OOMGUARD" "$@" -- "$WORKLOAD_DIR/gcsim" --rate 64 --duration "$GCSIM_SECS" \
+	cg_run "$dir" 60 "$OOMGUARD" "$@" -- "$WORKLOAD_DIR/gcsim" --rate 64 --duration "$GCSIM_SECS" \
 		>/dev/null 2>"$log" &
 	local pid=$!
 	while kill -0 "$pid" 2>/dev/null; do

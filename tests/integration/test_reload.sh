@@ -1,23 +1,16 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # The sidecar on a real v1 cgroup: oomguard --cgroup DIR --pid P watching a
 # gcsim that holds a steady 62% of a 256 MiB limit. SIGHUP reloads the
 # configuration: a lower gc level takes effect (gc requests to P begin), a
 # bad file is refused with its line and the old levels stay.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup
+cg_need_v1 "reload on cgroup v1" "needs root and a v1 memory cgroup"
 limit=$((256 << 20))
-
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "reload on cgroup v1" "needs root and a v1 memory cgroup"
-	t_summary
-	exit
-fi
 
 dir=$(cg_create "og-reload-$$" $limit)
 cg_spawn "$dir" "$WORKLOAD_DIR/gcsim" --limit $limit --live 62 --garbage-ratio 1.0 >/dev/null

@@ -1,23 +1,16 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # Who gets the signals and what happens after: [action] target = cgroup and
 # group, --dry-run, and [supervise] restart = never and always. Real v1
 # cgroups; gcsim holding a steady 80% of a 256 MiB limit (over gc at 75%).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup
+cg_need_v1 "targets on cgroup v1" "needs root and a v1 memory cgroup"
 limit=$((256 << 20))
 gcsim=$WORKLOAD_DIR/gcsim
-
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "targets on cgroup v1" "needs root and a v1 memory cgroup"
-	t_summary
-	exit
-fi
 
 # target = cgroup: two gcsims (40% each) and the sh that started them;
 # both gcsims get SIGUSR1, sh (no handler) is skipped, oomguard is not signalled.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR/../lib
 # The watchdog on real v1 cgroups with the OOM killer disabled:
 #  1. gc requests keep gcsim from freezing (and without oomguard it freezes)
 #  2. a workload that ignores gc requests gets the restart signal, one that
@@ -9,25 +10,13 @@
 # WATCHDOG_SECS (default 30) sets how long test 1 runs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/tests/lib/testlib.sh"
-source "$root/tests/lib/cgroup.sh"
-tmp=$(mktemp -d)
-cleanup() {
-	cg_cleanup_all
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/../lib/testlib.sh"
+source "$here/../lib/cgroup.sh"
+cg_test_setup
+cg_need_v1 "watchdog on cgroup v1" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
 secs=${WATCHDOG_SECS:-30}
 limit=$((256 << 20))
 gcsim=$WORKLOAD_DIR/gcsim
-
-self=$(cg_self_memdir 2>/dev/null)
-if [[ -z $self || ! -w $self || $(cg_version "$self") != 1 ]]; then
-	t_skip "watchdog on cgroup v1" "needs root and a v1 memory cgroup (v2 runs in the VM suite)"
-	t_summary
-	exit
-fi
 
 # watch_frozen DIR PID SECS: poll under_oom until PID ends; print "frozen"
 # if it was ever 1, "overran" (and kill PID) if it outlived SECS + 20.

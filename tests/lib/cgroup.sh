@@ -18,6 +18,15 @@
 #   cg_destroy DIR                  kill everything in DIR, then rmdir it
 #   cg_cleanup_all                  cg_destroy every cgroup cg_create made;
 #                                   meant for `trap cg_cleanup_all EXIT`
+#   cg_run DIR SECS cmd...          run cmd inside DIR under t_timeout SECS
+#                                   (testlib.sh); return its status
+#   cg_test_setup [VAR]             a test script's start: $tmp set to a new
+#                                   directory, VAR (a pid's variable) to ''.
+#                                   At exit: SIGKILL to the pid in $VAR if
+#                                   any, cg_cleanup_all, rm -rf $tmp
+#   cg_need_v1 NAME WHY             set $self to the caller's memory cgroup;
+#                                   unless it is a writable v1 one, t_skip
+#                                   NAME WHY, t_summary and exit 0
 #
 # Functions return 0 on success and non-zero after a message on stderr.
 # cg_create registers its cgroups in a file named after the main shell's
@@ -31,6 +40,9 @@
 # `trap cg_cleanup_all EXIT` that destroys every test cgroup, so cg_spawn
 # returns only after the exec; do the same for any other background job you
 # signal early.
+#
+# cg_run, cg_need_v1 and cg_test_setup's cleanup use testlib.sh, which the
+# caller sources too.
 #
 # Needs root. On cgroup v2 the caller's cgroup must be the root or already
 # delegate the memory controller to its children (a v2 cgroup that holds
@@ -368,4 +380,34 @@ cg_cleanup_all() {
 	done
 	rm -f "$reg"
 	return $rc
+}
+
+cg_run() {
+	local dir=$1 secs=$2
+	shift 2
+	t_timeout "$secs" bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$dir" "$@"
+}
+
+# _cg_test_exit: the EXIT trap cg_test_setup sets.
+_cg_test_exit() {
+	local pid=
+	[[ -n $_cg_test_pidvar ]] && pid=${!_cg_test_pidvar}
+	[[ -n $pid ]] && { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+	cg_cleanup_all
+	rm -rf "$tmp"
+}
+
+cg_test_setup() {
+	_cg_test_pidvar=${1:-}
+	[[ -n $_cg_test_pidvar ]] && printf -v "$_cg_test_pidvar" ''
+	tmp=$(mktemp -d)
+	trap _cg_test_exit EXIT
+}
+
+cg_need_v1() {
+	self=$(cg_self_memdir 2>/dev/null)
+	[[ -n $self && -w $self && $(cg_version "$self") == 1 ]] && return 0
+	t_skip "$1" "$2"
+	t_summary
+	exit
 }

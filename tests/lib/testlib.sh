@@ -12,6 +12,8 @@
 #                        124 after a message if it ran longer than SEC: then
 #                        the whole group gets SIGTERM, and SIGKILL 2 s later
 #   t_wait_log F P SEC   wait up to SEC seconds for grep pattern P in file F
+#   t_stop PID           SIGTERM PID (a child of this shell) and wait for
+#                        it to end, up to 10 s
 #
 # Results are appended to a file named after the main shell's PID ($$), so
 # t_pass and t_fail count even when called from a subshell or a pipeline.
@@ -116,4 +118,13 @@ t_wait_log() {
 		sleep 0.1
 	done
 	return 1
+}
+
+t_stop() {
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null
 }
