@@ -18,6 +18,9 @@
 #   f_wait_after FILE MARK ERE SEC
 #                               wait for ERE in FILE's lines after MARK
 #   f_count_after FILE MARK ERE print how many lines after MARK match ERE
+#   f_stop                      the faults over: 0.5 s later set fds1 (the
+#                               descriptors of oomguard, $og) and limits
+#                               ($dir's), then SIGTERM it; rc its exit code
 #
 # A log oomguard writes to is never edited in place (sed -i would leave
 # oomguard writing to the old file): later lines are told apart by marks.
@@ -91,4 +94,14 @@ f_wait_after() {
 
 f_count_after() {
 	tail -n +"$(($2 + 1))" "$1" | grep -cE -- "$3"
+}
+
+# shellcheck disable=SC2034,SC2154 # og is the caller's; it reads the rest
+f_stop() {
+	sleep 0.5
+	fds1=$(f_fds "$og")
+	limits=$(f_limits "$dir")
+	kill -TERM "$og"
+	wait "$og"
+	rc=$?
 }

@@ -63,12 +63,7 @@ t_wait_log "$tmp/og.log" 'limit 200.0MiB: gc at 150.0MiB' 5 &&
 	t_pass "limit lowered to 200M, over the usage: gc requests to the app" ||
 	t_fail "limit lowered" "$(tail -3 "$tmp/og.log")"
 
-sleep 0.5
-fds1=$(f_fds "$og")
-limits=$(f_limits "$dir")
-kill -TERM "$og"
-wait "$og"
-rc=$?
+f_stop
 # The memsw limit is read but not held to what the operator wrote last:
 # a sidecar whose reserve raises the limit for a rescue ([reserve] mode =
 # limit) keeps the memsw limit it saw when it took the reserve.

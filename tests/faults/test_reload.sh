@@ -86,12 +86,7 @@ else
 	t_fail "SIGSTOP" "$(tail -n +"$((mark + 1))" "$tmp/og.log" | tail -3)"
 fi
 
-sleep 0.5
-fds1=$(f_fds "$og")
-limits=$(f_limits "$dir")
-kill -TERM "$og"
-wait "$og"
-rc=$?
+f_stop
 ((fds1 == fds0)) && t_pass "descriptors: $fds0 before the faults, $fds1 after" ||
 	t_fail "descriptors" "$fds0 before the faults, $fds1 after"
 [[ ${limits%% *} == $((200 << 20)) ]] && t_pass "the limit as the operator set it" ||
