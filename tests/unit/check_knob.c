@@ -14,6 +14,7 @@
 #include "inputs.h"
 #include "knob.h"
 #include "memcg.h"
+#include "fixture.h"
 #include "suite.h"
 
 #define MiB      (1ULL << 20)
@@ -21,31 +22,10 @@
 
 static char dir[64];
 
-static void
-put(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static uint64_t
 high(void)
 {
-	char path[PATH_MAX], text[64] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/memory.high", dir);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
-	fclose(f);
-	return strtoull(text, NULL, 10);
+	return fixture_get(dir, "memory.high");
 }
 
 static void
@@ -57,17 +37,25 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(cmd, sizeof(cmd), "cp tests/fixtures/v2/sys/fs/cgroup/test/* %s/", dir);
 	ck_assert_int_eq(system(cmd), 0);
-	put("memory.max", "max\n");
-	put("memory.high", "209715200\n");
+	fixture_put(dir, "memory.max", "max\n");
+	fixture_put(dir, "memory.high", "209715200\n");
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
+	fixture_remove(dir);
+}
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+/* The defaults with [watch] high = 90%, the test cgroup opened (v2) and
+ * its knob set up, as oomguard starts. */
+static void
+start(struct config *c, struct memcg *m, struct knob *k)
+{
+	config_defaults(c);
+	c->watch_high = (struct threshold){ THRESHOLD_PERCENT, 90 * UNITS_PCT_SCALE };
+	ck_assert_int_eq(memcg_open(m, dir, 2, HOST_RAM), 0);
+	knob_init(k, dir, 2, HOST_RAM);
 }
 
 /* One sample as the loop takes it: return the limit it counts from. */
@@ -97,16 +85,13 @@ START_TEST(test_high_not_the_next_limit)
 	struct knob k;
 	uint64_t limit = 1;
 
-	config_defaults(&c);
-	c.watch_high = (struct threshold){ THRESHOLD_PERCENT, 90 * UNITS_PCT_SCALE };
-	ck_assert_int_eq(memcg_open(&m, dir, 2, HOST_RAM), 0);
-	knob_init(&k, dir, 2, HOST_RAM);
+	start(&c, &m, &k);
 	for (int i = 0; i < 5; i++) {
 		ck_assert_uint_eq(sample(&k, &m, &c, &limit), 200 * MiB);
 		ck_assert_uint_eq(high(), 180 * MiB);
 	}
 	/* the operator sets 300M: it is the limit now, and what goes back */
-	put("memory.high", "314572800\n");
+	fixture_put(dir, "memory.high", "314572800\n");
 	for (int i = 0; i < 3; i++) {
 		ck_assert_uint_eq(sample(&k, &m, &c, &limit), 300 * MiB);
 		ck_assert_uint_eq(high(), 270 * MiB);
@@ -124,11 +109,8 @@ START_TEST(test_restore_leaves_operators)
 	struct knob k;
 	uint64_t limit = 1;
 
-	config_defaults(&c);
-	c.watch_high = (struct threshold){ THRESHOLD_PERCENT, 90 * UNITS_PCT_SCALE };
-	put("memory.max", "268435456\n");
-	ck_assert_int_eq(memcg_open(&m, dir, 2, HOST_RAM), 0);
-	knob_init(&k, dir, 2, HOST_RAM);
+	fixture_put(dir, "memory.max", "268435456\n");
+	start(&c, &m, &k);
 	ck_assert_uint_eq(sample(&k, &m, &c, &limit), 256 * MiB);
 	ck_assert_uint_eq(high(), 241591910);
 	/* lifted while the app stops, set again for the next one */
@@ -137,7 +119,7 @@ START_TEST(test_restore_leaves_operators)
 	knob_high_again(&k, &c.watch_high, limit, 0);
 	ck_assert_uint_eq(high(), 241591910);
 	/* the operator writes memory.high after oomguard: it stays */
-	put("memory.high", "104857600\n");
+	fixture_put(dir, "memory.high", "104857600\n");
 	knob_high_lift(&k);
 	ck_assert_uint_eq(high(), 100 * MiB);
 	knob_high_restore(&k);

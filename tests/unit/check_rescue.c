@@ -13,39 +13,12 @@
 #include <unistd.h>
 
 #include "rescue.h"
+#include "fixture.h"
 #include "suite.h"
 
 #define MiB (1ULL << 20)
 
 static char dir[] = "/tmp/check_rescue_XXXXXX";
-
-/* Write a file of the test cgroup as the operator does (truncating). */
-static void
-put(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static uint64_t
-get(const char *name)
-{
-	char path[PATH_MAX], text[64] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
-	fclose(f);
-	return strtoull(text, NULL, 10);
-}
 
 static void
 setup(void)
@@ -57,10 +30,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	fixture_remove(dir);
 }
 
 /* A rescue raises the limit by the reserve and the restore puts it back. */
@@ -68,15 +38,15 @@ START_TEST(test_release_restore)
 {
 	struct rescue r;
 
-	put("memory.limit_in_bytes", "268435456\n");
+	fixture_put(dir, "memory.limit_in_bytes", "268435456\n");
 	ck_assert_int_eq(rescue_open(&r, RESERVE_LIMIT, dir, 1), 0);
 	ck_assert_int_eq(rescue_take(&r, 8 * MiB, 256 * MiB), 0);
 	ck_assert_int_eq(rescue_release(&r), 0);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 264 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 264 * MiB);
 	ck_assert(r.raised);
 	ck_assert_uint_eq(r.raised_bytes, 264 * MiB);
 	ck_assert_int_eq(rescue_restore(&r), 0);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 256 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 256 * MiB);
 	ck_assert(!r.raised);
 	rescue_close(&r);
 }
@@ -88,16 +58,16 @@ START_TEST(test_drop_writes_nothing)
 {
 	struct rescue r;
 
-	put("memory.limit_in_bytes", "268435456\n");
+	fixture_put(dir, "memory.limit_in_bytes", "268435456\n");
 	ck_assert_int_eq(rescue_open(&r, RESERVE_LIMIT, dir, 1), 0);
 	ck_assert_int_eq(rescue_take(&r, 5 * MiB, 256 * MiB), 0);
-	put("memory.limit_in_bytes", "536870912\n");
+	fixture_put(dir, "memory.limit_in_bytes", "536870912\n");
 	rescue_drop(&r);
 	ck_assert(!r.held && !r.raised);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 512 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 512 * MiB);
 	ck_assert_int_eq(rescue_take(&r, 10 * MiB, 512 * MiB), 0);
 	rescue_close(&r);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 512 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 512 * MiB);
 }
 END_TEST
 
@@ -107,14 +77,14 @@ START_TEST(test_release_reads_now)
 {
 	struct rescue r;
 
-	put("memory.limit_in_bytes", "268435456\n");
+	fixture_put(dir, "memory.limit_in_bytes", "268435456\n");
 	ck_assert_int_eq(rescue_open(&r, RESERVE_LIMIT, dir, 1), 0);
 	ck_assert_int_eq(rescue_take(&r, 8 * MiB, 256 * MiB), 0);
-	put("memory.limit_in_bytes", "402653184\n");
+	fixture_put(dir, "memory.limit_in_bytes", "402653184\n");
 	ck_assert_int_eq(rescue_release(&r), 0);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 392 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 392 * MiB);
 	ck_assert_int_eq(rescue_restore(&r), 0);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 384 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 384 * MiB);
 	rescue_close(&r);
 }
 END_TEST
@@ -125,20 +95,20 @@ START_TEST(test_restore_keeps_operators)
 {
 	struct rescue r;
 
-	put("memory.limit_in_bytes", "268435456\n");
+	fixture_put(dir, "memory.limit_in_bytes", "268435456\n");
 	ck_assert_int_eq(rescue_open(&r, RESERVE_LIMIT, dir, 1), 0);
 	ck_assert_int_eq(rescue_take(&r, 8 * MiB, 256 * MiB), 0);
 	ck_assert_int_eq(rescue_release(&r), 0);
-	put("memory.limit_in_bytes", "402653184\n");
+	fixture_put(dir, "memory.limit_in_bytes", "402653184\n");
 	ck_assert_int_eq(rescue_restore(&r), 1);
 	ck_assert(!r.raised);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 384 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 384 * MiB);
 	/* and once more at the close */
 	ck_assert_int_eq(rescue_take(&r, 8 * MiB, 384 * MiB), 0);
 	ck_assert_int_eq(rescue_release(&r), 0);
-	put("memory.limit_in_bytes", "301989888\n");
+	fixture_put(dir, "memory.limit_in_bytes", "301989888\n");
 	rescue_close(&r);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 288 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 288 * MiB);
 }
 END_TEST
 
@@ -148,22 +118,22 @@ START_TEST(test_memsw)
 {
 	struct rescue r;
 
-	put("memory.limit_in_bytes", "268435456\n");
-	put("memory.memsw.limit_in_bytes", "268435456\n");
+	fixture_put(dir, "memory.limit_in_bytes", "268435456\n");
+	fixture_put(dir, "memory.memsw.limit_in_bytes", "268435456\n");
 	ck_assert_int_eq(rescue_open(&r, RESERVE_LIMIT, dir, 1), 0);
 	ck_assert_int_eq(rescue_take(&r, 8 * MiB, 256 * MiB), 0);
 	ck_assert_int_eq(rescue_release(&r), 0);
-	ck_assert_uint_eq(get("memory.memsw.limit_in_bytes"), 264 * MiB);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 264 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.memsw.limit_in_bytes"), 264 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 264 * MiB);
 	ck_assert_int_eq(rescue_restore(&r), 0);
-	ck_assert_uint_eq(get("memory.memsw.limit_in_bytes"), 256 * MiB);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 256 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.memsw.limit_in_bytes"), 256 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 256 * MiB);
 	ck_assert_int_eq(rescue_take(&r, 8 * MiB, 256 * MiB), 0);
 	ck_assert_int_eq(rescue_release(&r), 0);
-	put("memory.memsw.limit_in_bytes", "536870912\n");
+	fixture_put(dir, "memory.memsw.limit_in_bytes", "536870912\n");
 	ck_assert_int_eq(rescue_restore(&r), 1);
-	ck_assert_uint_eq(get("memory.memsw.limit_in_bytes"), 512 * MiB);
-	ck_assert_uint_eq(get("memory.limit_in_bytes"), 256 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.memsw.limit_in_bytes"), 512 * MiB);
+	ck_assert_uint_eq(fixture_get(dir, "memory.limit_in_bytes"), 256 * MiB);
 	rescue_close(&r);
 }
 END_TEST
@@ -173,20 +143,15 @@ END_TEST
 START_TEST(test_v2_no_max)
 {
 	struct rescue r;
-	char path[PATH_MAX], text[16] = "";
-	FILE *f;
+	char text[16] = "";
 
-	put("memory.max", "max\n");
+	fixture_put(dir, "memory.max", "max\n");
 	ck_assert_int_eq(rescue_open(&r, RESERVE_LIMIT, dir, 2), 0);
 	ck_assert_int_eq(rescue_take(&r, 1 * MiB, 48 * MiB), 0);
 	ck_assert_int_eq(rescue_release(&r), -ERANGE);
 	ck_assert(!r.raised);
 	rescue_close(&r);
-	snprintf(path, sizeof(path), "%s/memory.max", dir);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
-	fclose(f);
+	fixture_read(dir, "memory.max", text, sizeof(text));
 	ck_assert_str_eq(text, "max\n");
 }
 END_TEST
