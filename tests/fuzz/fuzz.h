@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libFuzzer's entry points: every harness defines LLVMFuzzerTestOneInput();
+ * one that needs a set-up before the first input defines
+ * LLVMFuzzerInitialize() too (argc and argv are libFuzzer's own). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* A NUL-terminated copy of data (NULs inside end the string early, as a
  * file read into a buffer would), to be freed. Never NULL. */
 static inline char *

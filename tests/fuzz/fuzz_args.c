@@ -15,9 +15,6 @@ int oomguard_main(int argc, char **argv);
 
 #define ARGS_MAX 32
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {

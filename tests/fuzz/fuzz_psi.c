@@ -7,8 +7,6 @@
 #include "fuzz.h"
 #include "psi.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,8 +11,6 @@
 #include "fuzz.h"
 #include "unit.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -71,8 +71,6 @@ fuzz_signal(const char *s)
 	    units_parse_signal(units_format_signal(v, buf), &back) == 0 && back == v, "signal", s);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
