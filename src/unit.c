@@ -214,6 +214,19 @@ bus_reopen(struct unit_bus *b)
 	return 0;
 }
 
+/* The start of a query of the unit name: its type's D-Bus interface in
+ * *ret_interface, and a connection open (a closed one replaced, which ends
+ * the query that went with it). Return 0, -EINVAL for a name of no known
+ * type, or bus_reopen()'s error. */
+static int
+query_begin(struct unit_bus *b, const char *name, const char **ret_interface)
+{
+	*ret_interface = unit_name_interface(name);
+	if (*ret_interface == NULL)
+		return -EINVAL;
+	return bus_reopen(b);
+}
+
 unsigned
 unit_bus_generation(const struct unit_bus *b)
 {
@@ -360,12 +373,10 @@ query(sd_bus *bus, const char *name, const char *interface, struct unit_info *re
 int
 unit_query(struct unit_bus *b, const char *name, struct unit_info *ret)
 {
-	const char *interface = unit_name_interface(name);
+	const char *interface;
 	int r;
 
-	if (interface == NULL)
-		return -EINVAL;
-	r = bus_reopen(b);
+	r = query_begin(b, name, &interface);
 	if (r < 0)
 		return r;
 	r = query(b->bus, name, interface, ret);
@@ -523,14 +534,12 @@ ask_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 int
 unit_query_start(struct unit_bus *b, const char *name)
 {
-	const char *interface = unit_name_interface(name);
 	struct unit_ask *a = &b->ask;
+	const char *interface;
 	int r;
 
-	if (interface == NULL)
-		return -EINVAL;
 	/* First: a closed connection ends the query that went with it. */
-	r = bus_reopen(b);
+	r = query_begin(b, name, &interface);
 	if (r < 0)
 		return r;
 	if (a->busy)
