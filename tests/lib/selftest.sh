@@ -133,6 +133,42 @@ test_testlib() {
 	fi
 }
 
+# The start and end of a test script: t_stop, and cg_test_setup's exit
+# trap (the pid in its variable killed, $tmp removed) when cg_need_v1 skips.
+test_setup_helpers() {
+	local start elapsed_msec out rc t p
+
+	sleep 60 &
+	p=$!
+	start=$(_cg_now_usec)
+	t_stop "$p"
+	elapsed_msec=$((($(_cg_now_usec) - start) / 1000))
+	if [[ -z $(proc_state "$p") ]] && ((elapsed_msec < 2000)); then
+		t_pass "t_stop ends a child with SIGTERM and waits for it (${elapsed_msec} ms)"
+	else
+		t_fail "t_stop" "pid $p state '$(proc_state "$p")' after ${elapsed_msec} ms"
+	fi
+
+	out=$(bash -c 'source "$1/testlib.sh" && source "$1/cgroup.sh" || exit 9
+		cg_test_setup app
+		[[ -d $tmp && -z $app ]] || exit 8
+		sleep 60 &
+		app=$!
+		echo "$tmp $app"
+		CG_PROC=/nonexistent cg_need_v1 "the case" "the reason"
+		echo reached' _ "$here" 2>&1)
+	rc=$?
+	read -r t p <<<"$out"
+	sleep 0.1
+	if ((rc == 0)) && [[ $out == *"# SKIP the reason"* && $out == *"0 passed, 0 failed, 1 skipped" &&
+		$out != *reached* && -n $t && ! -e $t && -n $p && -z $(proc_state "$p") ]]; then
+		t_pass "cg_need_v1 skips without v1; the exit trap kills the app and removes \$tmp"
+	else
+		t_fail "cg_test_setup, cg_need_v1" "exit $rc, output: $out"
+		[[ -n $p ]] && kill -KILL "$p" 2>/dev/null
+	fi
+}
+
 test_spawner() {
 	local rc out pid ppid i
 
@@ -425,6 +461,7 @@ main() {
 	fi
 	test_summary
 	test_testlib
+	test_setup_helpers
 	test_spawner
 	test_self_memdir_fixtures
 
