@@ -4,7 +4,7 @@
 # watches gcsim holding a steady 159 MiB (62% of 256 MiB; gc at 75%):
 #  1. the limit raised to 512M: the levels follow, no gc request;
 #  2. the limit removed (-1): "limit none", no action, no error, the limit
-#     left removed (pending, FAULTS_PENDING=1);
+#     left removed;
 #  3. the limit lowered under the usage: the kernel refuses the write
 #     (EBUSY, nothing to reclaim), oomguard carries on;
 #  4. the limit lowered to 200M, over the usage but over gc.at: gc
@@ -32,20 +32,15 @@ t_wait_log "$tmp/og.log" 'limit 512.0MiB: gc at 384.0MiB' 5 &&
 	t_pass "limit raised to 512M: the levels follow, no gc request" ||
 	t_fail "limit raised" "$(tail -3 "$tmp/og.log")"
 
-# Pending (FAULTS_PENDING=1 runs it): a sidecar whose reserve raises the
-# limit ([reserve] mode = limit) was seen to write a limit back over the
-# operator's removal ("reserve: limit put back to 312.0MiB").
-if [[ ${FAULTS_PENDING:-0} == 1 ]]; then
-	echo -1 >"$dir/memory.memsw.limit_in_bytes"
-	echo -1 >"$dir/memory.limit_in_bytes"
-	t_wait_log "$tmp/og.log" 'limit none' 5 && kill -0 "$og" 2>/dev/null &&
-		! grep -qE 'gc: |error|put back' "$tmp/og.log" &&
-		[[ $(<"$dir/memory.limit_in_bytes") -gt $((1 << 40)) ]] &&
-		t_pass "limit removed: 'limit none', no action, no error, the limit left removed" ||
-		t_fail "limit removed" "limit $(<"$dir/memory.limit_in_bytes"): $(tail -3 "$tmp/og.log")"
-else
-	t_skip "limit removed" "pending: a limit written back over the operator's removal (FAULTS_PENDING=1)"
-fi
+# A sidecar whose reserve raises the limit ([reserve] mode = limit) once
+# wrote a limit back over the operator's removal.
+echo -1 >"$dir/memory.memsw.limit_in_bytes"
+echo -1 >"$dir/memory.limit_in_bytes"
+t_wait_log "$tmp/og.log" 'limit none' 5 && kill -0 "$og" 2>/dev/null &&
+	! grep -qE 'gc: |error|put back' "$tmp/og.log" &&
+	[[ $(<"$dir/memory.limit_in_bytes") -gt $((1 << 40)) ]] &&
+	t_pass "limit removed: 'limit none', no action, no error, the limit left removed" ||
+	t_fail "limit removed" "limit $(<"$dir/memory.limit_in_bytes"): $(tail -3 "$tmp/og.log")"
 memsw0=$(<"$dir/memory.memsw.limit_in_bytes")
 
 if echo 128M 2>"$tmp/under.err" >"$dir/memory.limit_in_bytes"; then
