@@ -23,7 +23,9 @@
 #                              file), daemon-reload, reset-failed
 #   sd_start_pair              start testsvc and oomguard@testsvc
 #   sd_ini_gc_at LEVEL         an oomguard configuration with [gc] at =
-#                              LEVEL and rearm_below = 30%
+#                              LEVEL and rearm_below = 30%, logging at
+#                              debug (an episode's repeated gc requests
+#                              are logged there, and counted)
 #   sd_gc_below CURSOR PCT     oomguard's gc requests after CURSOR, and how
 #                              many of them went out below PCT percent of
 #                              the limit: prints "TOTAL BELOW"
@@ -307,7 +309,7 @@ sd_messages() {
 }
 
 sd_ini_gc_at() {
-	printf '[gc]\nat = %s\nrearm_below = 30%%\n' "$1"
+	printf '[gc]\nat = %s\nrearm_below = 30%%\n[log]\nlevel = debug\n' "$1"
 }
 
 sd_gc_below() {
