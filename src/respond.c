@@ -79,9 +79,6 @@ respond_target_attach(struct watch *w, pid_t pid)
 int
 respond_target_caught(struct watch *w, int sig)
 {
-	/* Until the child's exec its dispositions are oomguard's own. */
-	if (w->have_child && !supervise_exec_seen(&w->child))
-		return 0;
 	if (w->target.pidfd >= 0)
 		return action_target_caught(&w->target, sig);
 	if (w->have_child)

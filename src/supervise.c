@@ -154,24 +154,7 @@ supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint6
 	ret->started_usec = now_usec;
 	ret->generation = generation;
 	ret->exec_errno = spawn_wait_exec(exec_pipe[0]);
-	ret->exec_fd = -1;
-	ret->exec_seen = true;
 	return 0;
-}
-
-bool
-supervise_exec_seen(struct supervise_child *c)
-{
-	char byte;
-
-	if (c->exec_seen)
-		return true;
-	if (read(c->exec_fd, &byte, 1) < 0 && (errno == EAGAIN || errno == EINTR))
-		return false;
-	(void)close(c->exec_fd);
-	c->exec_fd = -1;
-	c->exec_seen = true;
-	return true;
 }
 
 int
@@ -233,9 +216,7 @@ supervise_release(struct supervise_child *c)
 {
 	if (c->pidfd >= 0)
 		(void)close(c->pidfd);
-	if (c->exec_fd >= 0)
-		(void)close(c->exec_fd);
-	c->pidfd = c->exec_fd = -1;
+	c->pidfd = -1;
 	c->pid = 0;
 }
 

@@ -22,12 +22,7 @@ struct supervise_child {
 	int pidfd;             /* pidfd_open(pid), -1 if unavailable or released */
 	uint64_t started_usec; /* CLOCK_MONOTONIC */
 	uint64_t generation;   /* 1 for the first child, +1 per restart */
-	/* Read end of a pipe whose write end the child holds open until its
-	 * exec closes it (O_CLOEXEC): end of file there means the app's own
-	 * image runs (or the child ended). -1 once seen, or without one. */
-	int exec_fd;
-	bool exec_seen;
-	int exec_errno; /* 0, or why the child could not exec (it exits 127/126) */
+	int exec_errno;        /* 0, or why the child could not exec (it exits 127/126) */
 };
 
 /* Prepare this process to supervise: become a child subreaper unless we
@@ -48,27 +43,20 @@ bool supervise_in_foreground(void);
  * its own; with take_terminal, the child makes its group the terminal's
  * foreground. The child starts with an empty signal mask and every
  * disposition at its default, whatever ours are. It waits for the
- * child's exec, as posix_spawn() does, so the child has exec'd when it
- * returns: ret->exec_seen is true. When exec fails ret->exec_errno says
+ * child's exec, as posix_spawn() does: until the exec the child's
+ * /proc/PID/status shows the caller's handlers, which the app has not
+ * installed, and a signal the app will catch could kill it; once this
+ * returns, SigCgt is the app's own. When exec fails ret->exec_errno says
  * why (the caller logs it) and the child exits 127 if argv[0] was not
  * found (ENOENT), 126 otherwise (EACCES, ENOTDIR, ...), as shells and
  * tini do.
  * A file without "#!" runs under /bin/sh, as execvp() does.
  * All signals are blocked in the caller from fork to the child's reset,
- * so that none reaches the caller's handlers inside the child. Until the
- * exec the child's /proc/PID/status shows the caller's handlers, which
- * the app has not installed: supervise_exec_seen() tells when it has
- * exec'd. Return 0
+ * so that none reaches the caller's handlers inside the child. Return 0
  * and fill *ret (pidfd -1 when the kernel refuses pidfd_open(), so that
  * supervise_signal() falls back to the PID), or -errno when fork fails. */
 int supervise_spawn(char *const argv[], bool take_terminal, uint64_t now_usec, uint64_t generation,
     struct supervise_child *ret);
-
-/* Whether the child has exec'd (or ended): only then do its signal
- * dispositions (SigCgt) say what the app catches. Reads without
- * blocking, opens and allocates nothing (the rescue path asks). Return
- * true once it has; c->exec_seen stays true from then on. */
-bool supervise_exec_seen(struct supervise_child *c);
 
 /* Reap every child that has exited, without blocking: the app and any
  * orphan reparented to us. Call it on each SIGCHLD; one SIGCHLD can stand
