@@ -203,7 +203,7 @@ lint:
 		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit \
 		tests/workload tests/fuzz
 	rm -rf $(BUILD)/scan
-	scan-build-14 --status-bugs -o $(BUILD)/scan/report $(MAKE) -s BUILD=$(BUILD)/scan/build all
+	scan-build-14 --status-bugs -o $(BUILD)/scan/report $(MAKE) -s -j$$(nproc) BUILD=$(BUILD)/scan/build all
 
 test: deps
 	$(MAKE) all

@@ -33,15 +33,6 @@ inputs_levels(const struct config *cfg, uint64_t limit_bytes)
 }
 
 bool
-inputs_levels_disordered(const struct policy_levels *lv)
-{
-	return (lv->gc_bytes != POLICY_OFF && lv->restart_bytes != POLICY_OFF &&
-	           lv->gc_bytes >= lv->restart_bytes) ||
-	    (lv->restart_bytes != POLICY_OFF && lv->kill_bytes != POLICY_OFF &&
-	        lv->restart_bytes >= lv->kill_bytes);
-}
-
-bool
 inputs_kernel_kills(const struct memcg_sample *s, int version)
 {
 	if (s->has_oom_control)

@@ -47,10 +47,6 @@ uint64_t inputs_limit(const struct memcg_sample *s, const struct inputs_own *own
  * POLICY_OFF). */
 struct policy_levels inputs_levels(const struct config *cfg, uint64_t limit_bytes);
 
-/* Return whether the levels are out of order (gc at or above restart, or
- * restart at or above kill, among the armed ones). */
-bool inputs_levels_disordered(const struct policy_levels *lv);
-
 /* Return whether the kernel's OOM killer ends a stall at this limit: v1
  * with oom_kill_disable 0, v2 with a memory.max. */
 bool inputs_kernel_kills(const struct memcg_sample *s, int version);
