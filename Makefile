@@ -134,7 +134,8 @@ check-fuzz: $(FUZZ_BINS)
 DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev check \
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
              docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless clang-14 libfuzzer-14-dev \
-             clang-tools-14
+             clang-tools-14 \
+             libjansson-dev prometheus
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
