@@ -3,7 +3,7 @@
  * fixture trees (proc and cgroupfs as plain files), sampled as the loop
  * samples it but without one: the levels from the limit, a sample above
  * gc that returns a gc action, counts it and reaches a real process, a
- * limit changed by the operator, a cgroup frozen at the first sample,
+ * the exec gate of a child, a limit changed by the operator, a cgroup frozen at the first sample,
  * and two guards on two trees that share nothing.
  */
 #include <check.h>
@@ -215,6 +215,46 @@ START_TEST(test_gc_counted)
 }
 END_TEST
 
+/* The exec gate: a child not yet exec'd shows the handlers of the
+ * process that forked it, so no gc signal goes to it whatever its SigCgt
+ * says; once exec'd, the same child gets it. */
+START_TEST(test_exec_gate)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	struct guard_params p;
+	pid_t pid;
+	int status;
+
+	cfg_make(&c);
+	c.target = TARGET_MAIN;
+	fx_v2(&f, 256 * MiB, 200 * MiB);
+	pid = child_in(&f);
+	p = (struct guard_params){ f.proc, f.root, GUARD_MAIN_APP };
+	g = guard_new(&c, &p);
+	ck_assert_int_eq(guard_watch(g, f.path, 0, false), 0);
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), false });
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert(!child_caught());
+	ck_assert_uint_eq(guard_stats(g)->gc_requests, 0);
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), true });
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_GC);
+	ck_assert(child_caught());
+	ck_assert_uint_eq(guard_stats(g)->gc_requests, 1);
+	ck_assert_uint_eq(guard_stats(g)->app_starts, 2);
+	guard_free(g);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(usr1_pipe[0]);
+	close(usr1_pipe[1]);
+	fixture_remove(f.root);
+}
+END_TEST
+
 /* The operator changes the limit: the next sample takes the levels of the
  * new one, and oomguard writes nothing to the limit. */
 START_TEST(test_limit_change)
@@ -326,6 +366,7 @@ guard_suite(void)
 
 	tcase_add_test(tc, test_levels_from_limit);
 	tcase_add_test(tc, test_gc_counted);
+	tcase_add_test(tc, test_exec_gate);
 	tcase_add_test(tc, test_limit_change);
 	tcase_add_test(tc, test_frozen_first_sample);
 	tcase_add_test(tc, test_two_guards);
