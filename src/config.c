@@ -260,9 +260,21 @@ set_ranged(const struct key *k, uint64_t v, uint64_t *field, char *err, size_t e
 	return 0;
 }
 
+static int cgroup_unquote(const char *value, char *buf, size_t len);
+
 static int
 set_cgroup(char *field, const char *value, char *err, size_t errlen)
 {
+	char path[PATH_MAX];
+
+	if (value[0] == '"' && cgroup_unquote(value, path, sizeof(path)) < 0) {
+		snprintf(err, errlen,
+		    "a path in quotes ends at its closing quote and takes only the escapes \\\\, "
+		    "\\\", \\n, \\t and \\xHH (not \\x00)");
+		return -EINVAL;
+	}
+	if (value[0] == '"')
+		value = path;
 	if (strcasecmp(value, "self") == 0)
 		value = "self";
 	if (strcmp(value, "self") != 0 && value[0] != '/') {
@@ -840,6 +852,110 @@ config_check_limit(const struct config *c, uint64_t limit_bytes, char *err, size
 	return 0;
 }
 
+/* The longest value a path of PATH_MAX - 1 bytes takes in quotes: each byte
+ * as \xHH, the quotes and the NUL. */
+#define QUOTED_MAX (4 * PATH_MAX + 3)
+
+/* Whether text reads back as itself as a bare INI value: inih ends a
+ * value at the end of its line and at a ';' after white space, strips the
+ * white space around it, and the loader ends it at a '#' after white
+ * space too. */
+static bool
+ini_bare_ok(const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > 0 && (isspace((unsigned char)text[n - 1]) || text[0] == '"'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch < 0x20 || ch == 0x7f ||
+		    ((ch == ';' || ch == '#') && i > 0 && isspace((unsigned char)text[i - 1])))
+			return false;
+	}
+	return true;
+}
+
+/* Write path to buf as the file is to hold it: bare when it reads back so,
+ * else in double quotes with \\, \", \n, \t and \xHH escapes for
+ * every byte that could end or cut the value (';' and '#' included), as
+ * cgroup_unquote() reads it. buf holds QUOTED_MAX bytes. */
+static void
+cgroup_quote(const char *path, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (ini_bare_ok(path)) {
+		snprintf(buf, len, "%s", path);
+		return;
+	}
+	n += (size_t)snprintf(buf + n, len - n, "\"");
+	for (const char *p = path; *p != '\0' && n + 5 < len; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '\\' || ch == '"')
+			n += (size_t)snprintf(buf + n, len - n, "\\%c", ch);
+		else if (ch == '\n')
+			n += (size_t)snprintf(buf + n, len - n, "\\n");
+		else if (ch == '\t')
+			n += (size_t)snprintf(buf + n, len - n, "\\t");
+		else if (ch < 0x20 || ch == 0x7f || ch == ';' || ch == '#')
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	snprintf(buf + n, len - n, "\"");
+}
+
+/* The byte of the hex digit ch, or -1. */
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Decode value, a path in double quotes as cgroup_quote() writes it, into
+ * buf. Return 0, or -EINVAL for a value without its closing quote, with
+ * text after it, a bare quote, an unknown escape, a NUL byte or a path
+ * too long for buf (then buf is undefined). */
+static int
+cgroup_unquote(const char *value, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *p = value + 1;
+
+	for (; *p != '"' && *p != '\0'; p++) {
+		int ch = (unsigned char)*p;
+
+		if (ch == '\\') {
+			p++;
+			if (*p == 'n' || *p == 't')
+				ch = *p == 'n' ? '\n' : '\t';
+			else if (*p == '\\' || *p == '"')
+				ch = *p;
+			else if (*p == 'x' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+				ch = hex_digit(p[1]) * 16 + hex_digit(p[2]);
+				p += 2;
+			} else
+				return -EINVAL;
+		}
+		if (ch == 0 || n + 1 >= len)
+			return -EINVAL;
+		buf[n++] = (char)ch;
+	}
+	if (*p != '"' || p[1] != '\0')
+		return -EINVAL;
+	buf[n] = '\0';
+	return 0;
+}
+
 static void
 value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 {
@@ -848,7 +964,7 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 
 	switch (k->type) {
 	case KT_CGROUP:
-		snprintf(buf, len, "%s", (const char *)field);
+		cgroup_quote(field, buf, len);
 		break;
 	case KT_METRIC:
 		snprintf(buf, len, "%s", metric_names[*(const int *)field]);
@@ -896,7 +1012,7 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 void
 config_dump(const struct config *c, FILE *fp)
 {
-	char value[PATH_MAX];
+	char value[QUOTED_MAX];
 	const char *section = "";
 
 	fprintf(fp, "# oomguard configuration (oomguard.ini(5)).\n");

@@ -35,6 +35,8 @@
 #                         one round of D-Bus calls in 6 s of a quiet unit,
 #                         a systemctl restart seen within 5 s, also
 #                         after dbus.service restarted
+#       test_09_bus_gone  the bus stopped for 10 s: gc requests go on,
+#                         the watchdog fed; followed again once it is back
 #
 # Everything this run started is removed on exit: the container (label
 # oomguard-test=<run id>), superseded builds of the image, and dockerd if

@@ -448,6 +448,70 @@ START_TEST(test_check_limit)
 }
 END_TEST
 
+/* A cgroup path that the bare INI value cannot hold (an inline comment
+ * after white space, a newline, white space at its end) is dumped in
+ * quotes and reads back the same; one that can stays bare. */
+START_TEST(test_cgroup_quoted)
+{
+	static const struct {
+		const char *path, *line;
+	} cases[] = {
+		{ "/a ;b", "cgroup = \"/a \\x3bb\"\n" },
+		{ "/a\nb", "cgroup = \"/a\\nb\"\n" },
+		{ "/x #y", "cgroup = \"/x \\x23y\"\n" },
+		{ "/t\t", "cgroup = \"/t\\t\"\n" },
+		{ "/e ", "cgroup = \"/e \"\n" },
+		{ "/q \"\\ ;\r\x7f", "cgroup = \"/q \\\"\\\\ \\x3b\\x0d\\x7f\"\n" },
+		{ "/s.slice/a\\x2db.service;x#y \"z",
+		    "cgroup = /s.slice/a\\x2db.service;x#y \"z\n" },
+	};
+	static char text[16384], again[16384];
+	char tmp[] = "/tmp/check_config_XXXXXX";
+	char err[CONFIG_ERR_MAX];
+	struct config c, back;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_defaults(&c);
+		ck_assert_int_eq(config_set(&c, "watch", "cgroup", cases[i].path, &flag_origin, err,
+		                     sizeof(err)),
+		    0);
+		dump_to(&c, text, sizeof(text));
+		ck_assert_msg(strstr(text, cases[i].line) != NULL, "case %zu: no line %s in\n%s", i,
+		    cases[i].line, text);
+		fd = mkstemp(tmp);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+		close(fd);
+		config_defaults(&back);
+		ck_assert_msg(config_load_file(&back, tmp, err, sizeof(err)) == 0, "%s", err);
+		unlink(tmp);
+		strcpy(tmp, "/tmp/check_config_XXXXXX");
+		ck_assert_str_eq(back.cgroup, cases[i].path);
+		dump_to(&back, again, sizeof(again));
+		ck_assert_str_eq(again, text);
+	}
+	/* The environment and flags read the quoted form too. */
+	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "watch", "cgroup", "\"/a\\x3b\\\"\\\\\\n\"", &flag_origin,
+	                     err, sizeof(err)),
+	    0);
+	ck_assert_str_eq(c.cgroup, "/a;\"\\\n");
+	ck_assert_int_eq(
+	    config_set(&c, "watch", "cgroup", "\"self\"", &flag_origin, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.cgroup, "self");
+	static const char *const bad[] = { "\"/a", "\"/a\"b", "\"/a\"\"", "\"/a\\q\"", "\"/a\\x0\"",
+		"\"/a\\x00b\"", "\"/a\\\"", "\"rel\"" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		ck_assert_msg(config_set(&c, "watch", "cgroup", bad[i], &flag_origin, err,
+		                  sizeof(err)) == -EINVAL,
+		    "%s was taken", bad[i]);
+		ck_assert_str_eq(c.cgroup, "self");
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -468,6 +532,7 @@ main(void)
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_rearm_follows);
 	tcase_add_test(tc, test_check_limit);
+	tcase_add_test(tc, test_cgroup_quoted);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }

@@ -50,11 +50,8 @@
 #define MAX_DEBT_USEC 20000
 
 struct options {
-	unsigned long long limit_bytes;
+	struct collector_opts c; /* rate in MB/s */
 	double rate_bytes_per_sec;
-	double live_pct;
-	double duration_sec;
-	int exit_code;
 };
 
 struct heap {
@@ -69,20 +66,12 @@ struct heap {
 };
 
 static volatile sig_atomic_t usr1_count;
-static volatile sig_atomic_t term_pending;
 
 static void
 on_usr1(int sig)
 {
 	(void)sig;
 	usr1_count++;
-}
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	term_pending = 1;
 }
 
 static void
@@ -93,108 +82,37 @@ usage(void)
 	    "[--exit-code N]\n");
 }
 
-/* A byte count with an optional K/M/G suffix. Return 0, or -EINVAL. */
-static int
-parse_bytes(const char *s, unsigned long long *ret_bytes)
-{
-	unsigned long long v, mult = 1;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *s == '-')
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		mult = 1ULL << 10;
-	else if (*end == 'M' || *end == 'm')
-		mult = 1ULL << 20;
-	else if (*end == 'G' || *end == 'g')
-		mult = 1ULL << 30;
-	if (mult != 1)
-		end++;
-	if (*end != '\0' || v == 0 || v > (1ULL << 50) / mult)
-		return -EINVAL;
-	*ret_bytes = v * mult;
-	return 0;
-}
-
-/* A finite number in [min, max]. Return 0, or -EINVAL. */
-static int
-parse_double(const char *s, double min, double max, double *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max))
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* Fill *ret_opts from argv. Return 0, or -EINVAL after printing why. */
 static int
 options_parse(int argc, char **argv, struct options *ret_opts)
 {
 	static const struct option longopts[] = {
-		{ "limit", required_argument, NULL, 'l' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "live", required_argument, NULL, 'L' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "exit-code", required_argument, NULL, 'e' },
+		COLLECTOR_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { .live_pct = 60.0 };
-	double rate = 200.0, code = 0.0;
-	int c, idx = 0, r = 0;
+	struct options o = { .c = { .live_pct = 60.0, .rate = 200.0 } };
+	int c, idx = 0;
 
 	while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-		if (c == 'l')
-			r = parse_bytes(optarg, &o.limit_bytes);
-		else if (c == 'r')
-			r = parse_double(optarg, 0.0, 1e5, &rate);
-		else if (c == 'L')
-			r = parse_double(optarg, 0.0, 100.0, &o.live_pct);
-		else if (c == 'd')
-			r = parse_double(optarg, 0.0, 1e9, &o.duration_sec);
-		else if (c == 'e')
-			r = parse_double(optarg, 0.0, 255.0, &code) < 0 || code != (int)code
-			    ? -EINVAL
-			    : 0;
-		else
-			r = -EINVAL;
-		if (r < 0) {
+		if (collector_option(c, optarg, &o.c) < 0) {
 			usage();
 			return -EINVAL;
 		}
 	}
-	if (optind != argc || o.limit_bytes == 0) {
+	if (optind != argc || o.c.limit_bytes == 0) {
 		usage();
 		return -EINVAL;
 	}
-	o.rate_bytes_per_sec = rate * 1e6;
-	o.exit_code = (int)code;
+	o.rate_bytes_per_sec = o.c.rate * 1e6;
 	*ret_opts = o;
 	return 0;
 }
 
-/* Map one chunk and write to every page through a volatile pointer, so the
- * cgroup is charged for all of it now. Return it, or NULL. */
+/* One chunk, charged to the cgroup now (chunk_map). Return it, or NULL. */
 static char *
 chunk_new(const struct heap *h)
 {
-	volatile char *v;
-	char *p;
-
-	p = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	(void)madvise(p, CHUNK_BYTES, MADV_NOHUGEPAGE);
-	v = p;
-	for (size_t off = 0; off < CHUNK_BYTES; off += h->page_bytes)
-		v[off] = 1;
-	return p;
+	return chunk_map(CHUNK_BYTES, h->page_bytes, 1);
 }
 
 /* Size the heap for the limit and build the live set. Return 0 or -ENOMEM. */
@@ -203,19 +121,11 @@ heap_init(struct heap *h, const struct options *o)
 {
 	memset(h, 0, sizeof(*h));
 	h->page_bytes = (size_t)sysconf(_SC_PAGESIZE);
-	h->live_count = (size_t)((double)o->limit_bytes * o->live_pct / 100.0) / CHUNK_BYTES;
+	h->live_count = (size_t)((double)o->c.limit_bytes * o->c.live_pct / 100.0) / CHUNK_BYTES;
 	/* Room for garbage up to twice the limit: the limit stops it first. */
-	h->garbage_max = (size_t)(2 * o->limit_bytes / CHUNK_BYTES) + 1;
-	h->live = calloc(h->live_count + 1, sizeof(*h->live));
-	h->garbage = calloc(h->garbage_max, sizeof(*h->garbage));
-	if (h->live == NULL || h->garbage == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->live_count; i++) {
-		h->live[i] = chunk_new(h);
-		if (h->live[i] == NULL)
-			return -ENOMEM;
-	}
-	return 0;
+	h->garbage_max = (size_t)(2 * o->c.limit_bytes / CHUNK_BYTES) + 1;
+	return heap_build(
+	    h->live_count, h->garbage_max, CHUNK_BYTES, h->page_bytes, &h->live, &h->garbage);
 }
 
 /* Free every garbage chunk: the collection. */
@@ -281,18 +191,18 @@ run(struct heap *h, const struct options *o, const char **ret_why)
 		uint64_t now = clock_usec(CLOCK_MONOTONIC);
 
 		serve(h, &seen);
-		if (term_pending) {
+		if (collector_term) {
 			*ret_why = "SIGTERM";
-			return o->exit_code;
+			return o->c.exit_code;
 		}
-		if (o->duration_sec > 0 && (double)(now - start) >= o->duration_sec * 1e6) {
+		if (o->c.duration_sec > 0 && (double)(now - start) >= o->c.duration_sec * 1e6) {
 			*ret_why = "duration";
 			return 0;
 		}
 		owed += o->rate_bytes_per_sec * (double)(now - last) / 1e6;
 		owed = owed > max_owed ? max_owed : owed;
 		last = now;
-		while (owed >= (double)CHUNK_BYTES && !term_pending && usr1_count == (int)seen) {
+		while (owed >= (double)CHUNK_BYTES && !collector_term && usr1_count == (int)seen) {
 			if (heap_alloc(h) < 0) {
 				*ret_why = strerror(errno != 0 ? errno : ENOMEM);
 				return 1;
@@ -321,14 +231,14 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = on_term;
+	sa.sa_handler = collector_on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	if (heap_init(&h, &o) < 0) {
 		fprintf(stderr, "churn: cannot build the live set: %s\n", strerror(errno));
 		return 1;
 	}
 	fprintf(stderr, "churn: pid %d limit %lluMiB live %zuMiB rate %.0fMB/s\n", (int)getpid(),
-	    o.limit_bytes >> 20, h.live_count * CHUNK_BYTES / MIB, o.rate_bytes_per_sec / 1e6);
+	    o.c.limit_bytes >> 20, h.live_count * CHUNK_BYTES / MIB, o.rate_bytes_per_sec / 1e6);
 	status = run(&h, &o, &why);
 	fprintf(stderr,
 	    "churn: exit %d (%s): usr1 %lu served %lu allocated %llu MB freed %llu MB peak %zu "

@@ -65,6 +65,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define CHUNK_BYTES ((size_t)1 << 20)
 #define MIB         (1024.0 * 1024.0)
 /* The main loop wakes this often to allocate its share of the rate. */
@@ -83,14 +85,10 @@ enum usr1_mode { USR1_GC, USR1_CATCH, USR1_IGNORE, USR1_DEFAULT };
 static const char *const usr1_mode_names[] = { "gc", "catch", "ignore", "default" };
 
 struct options {
-	unsigned long long limit_bytes; /* 0: read from the cgroup */
-	double live_pct;
+	struct collector_opts c; /* limit_bytes 0: read from the cgroup; rate in MiB/s */
 	double garbage_ratio;
-	double rate_mib_per_sec;
-	double duration_sec;
 	enum usr1_mode usr1_mode;
 	int ignore_term;
-	int exit_code;
 };
 
 struct heap {
@@ -108,7 +106,6 @@ struct heap {
 /* Signal flags: the only globals, set by the handlers and cleared by the
  * main loop. */
 static volatile sig_atomic_t usr1_pending;
-static volatile sig_atomic_t term_pending;
 
 static void
 on_usr1(int sig)
@@ -121,13 +118,6 @@ static void
 on_usr1_noop(int sig)
 {
 	(void)sig;
-}
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	term_pending = 1;
 }
 
 static void
@@ -149,64 +139,6 @@ now_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Parse a byte count with an optional K/M/G/T suffix (powers of 1024).
- * Return 0 and set *ret_bytes, or -EINVAL. */
-static int
-parse_bytes(const char *s, unsigned long long *ret_bytes)
-{
-	unsigned long long v, mult = 1;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *s == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mult = 1ULL << 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1ULL << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1ULL << 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		mult = 1ULL << 40;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end != '\0' || v > ULLONG_MAX / mult)
-		return -EINVAL;
-	*ret_bytes = v * mult;
-	return 0;
-}
-
-/* Parse a finite number in [min, max]. Return 0 and set *ret, or -EINVAL. */
-static int
-parse_double(const char *s, double min, double max, double *ret)
-{
-	double v;
-	char *end;
-
-	errno = 0;
-	v = strtod(s, &end);
-	/* Written so that NaN fails the range check too. */
-	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max))
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int
 parse_usr1_mode(const char *s, enum usr1_mode *ret_mode)
 {
@@ -226,61 +158,36 @@ static int
 options_parse(int argc, char **argv, struct options *ret_opts)
 {
 	static const struct option longopts[] = {
-		{ "limit", required_argument, NULL, 'l' },
-		{ "live", required_argument, NULL, 'L' },
+		COLLECTOR_LONGOPTS,
 		{ "garbage-ratio", required_argument, NULL, 'g' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "duration", required_argument, NULL, 'd' },
 		{ "usr1", required_argument, NULL, 'u' },
 		{ "ignore-usr1", no_argument, NULL, 'U' },
 		{ "ignore-term", no_argument, NULL, 'T' },
-		{ "exit-code", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = {
-		.live_pct = 60.0,
+		.c = { .live_pct = 60.0, .rate = 200.0 },
 		.garbage_ratio = 2.0,
-		.rate_mib_per_sec = 200.0,
 		.usr1_mode = USR1_GC,
 	};
-	double code;
 	int c, idx = 0, r = 0;
 
 	while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-		switch (c) {
-		case 'l':
-			r = parse_bytes(optarg, &o.limit_bytes);
-			break;
-		case 'L':
-			r = parse_double(optarg, 0.0, 100.0, &o.live_pct);
-			break;
-		case 'g':
-			r = parse_double(optarg, 1.0, 1000.0, &o.garbage_ratio);
-			break;
-		case 'r':
-			r = parse_double(optarg, 0.0, 1e6, &o.rate_mib_per_sec);
-			break;
-		case 'd':
-			r = parse_double(optarg, 0.0, 1e9, &o.duration_sec);
-			break;
-		case 'u':
-			r = parse_usr1_mode(optarg, &o.usr1_mode);
-			break;
-		case 'U':
-			o.usr1_mode = USR1_IGNORE;
-			break;
-		case 'T':
-			o.ignore_term = 1;
-			break;
-		case 'e':
-			r = parse_double(optarg, 0, 255, &code);
-			if (r == 0 && code != (int)code)
-				r = -EINVAL;
-			o.exit_code = (int)code;
-			break;
-		default:
-			usage();
-			return -EINVAL;
+		r = collector_option(c, optarg, &o.c);
+		if (r == -ENOENT) {
+			r = 0;
+			if (c == 'g')
+				r = parse_double(optarg, 1.0, 1000.0, &o.garbage_ratio);
+			else if (c == 'u')
+				r = parse_usr1_mode(optarg, &o.usr1_mode);
+			else if (c == 'U')
+				o.usr1_mode = USR1_IGNORE;
+			else if (c == 'T')
+				o.ignore_term = 1;
+			else {
+				usage();
+				return -EINVAL;
+			}
 		}
 		if (r < 0) {
 			fprintf(stderr, "gcsim: bad value for --%s: '%s'\n", longopts[idx].name,
@@ -494,22 +401,11 @@ cgroup_limit_bytes(unsigned long long *ret_bytes)
 	return 0;
 }
 
-/* Map one chunk and write to every page, so the cgroup is charged for all
- * of it now. Huge pages are refused so the charge grows page by page, as
- * it would for a heap of small objects. Return the chunk, or NULL. */
+/* One chunk, charged to the cgroup now (chunk_map). Return it, or NULL. */
 static char *
 chunk_new(const struct heap *h)
 {
-	size_t off;
-	char *p;
-
-	p = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	(void)madvise(p, CHUNK_BYTES, MADV_NOHUGEPAGE);
-	for (off = 0; off < CHUNK_BYTES; off += h->page_bytes)
-		p[off] = (char)(h->touch_value | 1);
-	return p;
+	return chunk_map(CHUNK_BYTES, h->page_bytes, (char)(h->touch_value | 1));
 }
 
 /* Return the garbage to the kernel: the "collection". */
@@ -540,9 +436,8 @@ heap_touch_live(struct heap *h)
 static int
 heap_init(struct heap *h, const struct options *o, unsigned long long limit_bytes)
 {
-	double live_bytes = (double)limit_bytes * o->live_pct / 100.0;
+	double live_bytes = (double)limit_bytes * o->c.live_pct / 100.0;
 	double garbage_bytes = live_bytes * (o->garbage_ratio - 1.0);
-	size_t i;
 
 	memset(h, 0, sizeof(*h));
 	h->page_bytes = (size_t)sysconf(_SC_PAGESIZE);
@@ -551,17 +446,8 @@ heap_init(struct heap *h, const struct options *o, unsigned long long limit_byte
 		garbage_bytes = (double)MIN_GARBAGE_BYTES;
 	/* Round up: a fraction of a chunk still counts as room for one. */
 	h->garbage_max = (size_t)(garbage_bytes / (double)CHUNK_BYTES + 0.999999);
-	/* One spare slot: calloc(0) may return NULL. */
-	h->live = calloc(h->live_count + 1, sizeof(*h->live));
-	h->garbage = calloc(h->garbage_max, sizeof(*h->garbage));
-	if (h->live == NULL || h->garbage == NULL)
-		return -ENOMEM;
-	for (i = 0; i < h->live_count; i++) {
-		h->live[i] = chunk_new(h);
-		if (h->live[i] == NULL)
-			return -ENOMEM;
-	}
-	return 0;
+	return heap_build(
+	    h->live_count, h->garbage_max, CHUNK_BYTES, h->page_bytes, &h->live, &h->garbage);
 }
 
 /* Allocate one garbage chunk, collecting first when the heap is at its goal.
@@ -623,7 +509,7 @@ install_signals(const struct options *o)
 	};
 
 	install_handler(SIGUSR1, usr1[o->usr1_mode]);
-	install_handler(SIGTERM, o->ignore_term ? SIG_IGN : on_term);
+	install_handler(SIGTERM, o->ignore_term ? SIG_IGN : collector_on_term);
 }
 
 static void
@@ -640,22 +526,22 @@ run(struct heap *h, const struct options *o)
 {
 	double start = now_sec(), last = start, next_touch = start + TOUCH_LIVE_SEC;
 	double next_report = start + REPORT_SEC, owed_bytes = 0.0;
-	double rate_bytes = o->rate_mib_per_sec * MIB;
+	double rate_bytes = o->c.rate * MIB;
 	const struct timespec tick = { 0, TICK_NSEC };
 
 	for (;;) {
 		double now = now_sec();
 
-		if (term_pending) {
-			fprintf(stderr, "gcsim: SIGTERM, exiting with %d\n", o->exit_code);
-			return o->exit_code;
+		if (collector_term) {
+			fprintf(stderr, "gcsim: SIGTERM, exiting with %d\n", o->c.exit_code);
+			return o->c.exit_code;
 		}
 		if (usr1_pending) {
 			usr1_pending = 0;
 			heap_collect(h);
 			h->usr1_served++;
 		}
-		if (o->duration_sec > 0 && now - start >= o->duration_sec) {
+		if (o->c.duration_sec > 0 && now - start >= o->c.duration_sec) {
 			fprintf(stderr, "gcsim: --duration reached, exiting with 0\n");
 			return 0;
 		}
@@ -665,7 +551,7 @@ run(struct heap *h, const struct options *o)
 		last = now;
 		/* Check the flags between chunks: a request is served within
 		 * one chunk's worth of allocation. */
-		while (owed_bytes >= (double)CHUNK_BYTES && !usr1_pending && !term_pending) {
+		while (owed_bytes >= (double)CHUNK_BYTES && !usr1_pending && !collector_term) {
 			if (heap_alloc_garbage(h) < 0) {
 				fprintf(
 				    stderr, "gcsim: mmap of a chunk failed: %s\n", strerror(errno));
@@ -683,7 +569,7 @@ run(struct heap *h, const struct options *o)
 			if (next_report <= now)
 				next_report = now + REPORT_SEC;
 		}
-		if (!usr1_pending && !term_pending)
+		if (!usr1_pending && !collector_term)
 			nanosleep(&tick, NULL);
 	}
 }
@@ -700,7 +586,7 @@ main(int argc, char **argv)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	install_signals(&o);
-	limit_bytes = o.limit_bytes;
+	limit_bytes = o.c.limit_bytes;
 	if (limit_bytes == 0) {
 		int r = cgroup_limit_bytes(&limit_bytes);
 
@@ -720,7 +606,7 @@ main(int argc, char **argv)
 	fprintf(stderr,
 	    "gcsim: pid=%d limit=%lluMiB live=%zuMiB heap_goal=%zuMiB rate=%gMiB/s usr1=%s%s\n",
 	    (int)getpid(), limit_bytes >> 20, h.live_count * (CHUNK_BYTES >> 20),
-	    (h.live_count + h.garbage_max) * (CHUNK_BYTES >> 20), o.rate_mib_per_sec,
+	    (h.live_count + h.garbage_max) * (CHUNK_BYTES >> 20), o.c.rate,
 	    usr1_mode_names[o.usr1_mode], o.ignore_term ? " sigterm=ignored" : "");
 	status = run(&h, &o);
 	heap_free(&h);
