@@ -57,8 +57,13 @@ else
 	t_timeout 5 tail --pid="$og" -f /dev/null || kill -KILL "$og"
 	wait "$og" 2>/dev/null
 	rc=$?
-	if ((rc == 0 && fds1 == fds0)) && [[ $frozen == 1 ]]; then
-		t_pass "sidecar, its own cgroup frozen: SIGTERM, exit 0; descriptors $fds0 before, $fds1 after"
+	# Registering the new limit's v1 thresholds allocates kernel memory
+	# charged to oomguard's own (full) cgroup: the kernel may refuse it,
+	# and oomguard then closes the old ones and polls (its log says so).
+	fewer=0
+	grep -q 'cannot register v1 threshold notifications' "$tmp/og.log" && fewer=1
+	if ((rc == 0 && (fds1 == fds0 || (fewer && fds1 < fds0)))) && [[ $frozen == 1 ]]; then
+		t_pass "sidecar, its own cgroup frozen: SIGTERM, exit 0; descriptors $fds0 before, $fds1 after$( ((fewer)) && echo " (the new thresholds refused: polling)")"
 	else
 		t_fail "sidecar, its own cgroup frozen: SIGTERM" "exit $rc (want 0), descriptors $fds0 then $fds1, under_oom $frozen: $(tail -2 "$tmp/og.log")"
 	fi
