@@ -9,7 +9,7 @@
  * then releases the reserve: the target wakes into its handler.
  *
  * The rule of the rescue path. From the moment a freeze is seen to the
- * release of the reserve (watch.c's sample callback, memcg_read(),
+ * release of the reserve (the loop's wake-up, guard_sample(), memcg_read(),
  * respond.c's questions about the main target, policy_eval(), then
  * respond_rescue(): action_signal_target(), rescue_release()), oomguard
  * allocates no memory, forks nothing, executes nothing and opens no file.
