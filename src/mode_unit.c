@@ -26,7 +26,8 @@ struct mode_unit {
 	const char *name;
 	struct unit_bus *bus;
 	struct unit_info unit;   /* as last seen */
-	bool unit_failing;       /* a failure to ask or to locate was logged */
+	bool unit_failing;       /* a failure to ask or to locate: ask every second */
+	bool locate_failing;     /* a failure to locate the unit's cgroup was logged */
 	struct event *bus_ev;    /* the bus readable: answers and systemd's signals */
 	unsigned bus_ev_gen;     /* the connection bus_ev watches */
 	struct event *follow_ev; /* ask about the unit shortly (a signal came) */
@@ -109,17 +110,19 @@ unit_apply(struct mode_unit *u, const struct unit_info *info)
 		    info->control_group[0] != '\0' ? info->control_group : "none");
 	u->unit_failing = false;
 	if (info->control_group[0] == '\0') {
+		u->locate_failing = false;
 		unit_stopped(u);
 		return 0;
 	}
 	/* A unit's memory cgroup is its main process's: on v1 it may differ
 	 * from the ControlGroup systemd names (no memory accounting). */
 	if ((!guard_watching(g) || new_run || new_cg || new_pid) &&
-	    guard_watch(g, info->control_group, info->main_pid, false) < 0) {
-		u->unit_failing = true;
+	    guard_watch(g, info->control_group, info->main_pid, u->locate_failing) < 0) {
+		u->unit_failing = u->locate_failing = true;
 		u->m.host->sync(u->m.host->loop);
 		return -1;
 	}
+	u->locate_failing = false;
 	if ((new_run || new_pid || !guard_has_target(g)) && info->main_pid > 0)
 		(void)guard_target_attach(g, info->main_pid);
 	else if (info->main_pid == 0)

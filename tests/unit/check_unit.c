@@ -644,10 +644,12 @@ notify_recv(int fd, char *buf, size_t len, int msec)
 	return (int)n;
 }
 
-/* oomguard --unit on the cgroup of a copy of tests/fixtures/hybrid,
- * WATCHDOG_USEC 200 ms, its notifications to nfd's socket at npath. */
+/* oomguard --unit unit on a copy of tests/fixtures/hybrid, WATCHDOG_USEC
+ * 200 ms, its notifications to nfd's socket at npath, its log to the file
+ * logpath (NULL: inherited). */
 static pid_t
-oomguard_unit(const char *bin, const char *npath, const char root[256])
+oomguard_unit(
+    const char *bin, const char *npath, const char root[256], const char *unit, const char *logpath)
 {
 	char proc[300];
 	pid_t pid = fork();
@@ -658,8 +660,10 @@ oomguard_unit(const char *bin, const char *npath, const char root[256])
 		setenv("NOTIFY_SOCKET", npath, 1);
 		setenv("WATCHDOG_USEC", "200000", 1);
 		unsetenv("WATCHDOG_PID");
-		execl(bin, bin, "-c", "/dev/null", "--unit", "fixture.scope", "--proc-root", proc,
-		    "--fs-root", root, (char *)NULL);
+		if (logpath != NULL && freopen(logpath, "w", stderr) == NULL)
+			_exit(126);
+		execl(bin, bin, "-c", "/dev/null", "--unit", unit, "--proc-root", proc, "--fs-root",
+		    root, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -688,7 +692,7 @@ START_TEST(test_loop_slow_systemd)
 	snprintf(cmd, sizeof(cmd), "cp -r tests/fixtures/hybrid %s", root);
 	ck_assert_int_eq(system(cmd), 0);
 	nfd = notify_socket(npath, sizeof(npath));
-	og = oomguard_unit(bin, npath, root);
+	og = oomguard_unit(bin, npath, root, "fixture.scope", NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (strstr(msg, "READY=1") == NULL && msec_since(&t0) < 5000)
 		if (notify_recv(nfd, msg, sizeof(msg), 100) == 0)
@@ -723,6 +727,49 @@ START_TEST(test_loop_slow_systemd)
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_msg(dogs >= 15 && gap <= 500,
 	    "WATCHDOG=1 %d times in 3 s, longest gap %lld ms (want >= 15, <= 500)", dogs, gap);
+}
+END_TEST
+
+/* A unit whose cgroup cannot be located (app.service's is not in the
+ * fixture): oomguard asks again every second, and says so once for the
+ * run of failures, not once a second. */
+START_TEST(test_loop_locate_failing)
+{
+	char bin[PATH_MAX], npath[108], root[256], logpath[300], cmd[700], line[512];
+	int nfd, status, lines = 0;
+	struct timespec t0;
+	FILE *fp;
+	pid_t og;
+
+	oomguard_path(bin, sizeof(bin));
+	if (bin[0] == '\0') {
+		fprintf(stderr,
+		    "test_loop_locate_failing: no oomguard binary beside this suite; skipped\n");
+		return;
+	}
+	snprintf(root, sizeof(root), "%s/hybrid", fake.dir);
+	snprintf(logpath, sizeof(logpath), "%s/locate.log", fake.dir);
+	snprintf(cmd, sizeof(cmd), "cp -r tests/fixtures/hybrid %s", root);
+	ck_assert_int_eq(system(cmd), 0);
+	nfd = notify_socket(npath, sizeof(npath));
+	og = oomguard_unit(bin, npath, root, "app.service", logpath);
+	/* Read its notifications, as systemd would (a full socket blocks it). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (msec_since(&t0) < 3500)
+		(void)notify_recv(nfd, line, sizeof(line), 100);
+	kill(og, SIGTERM);
+	ck_assert_int_eq(waitpid(og, &status, 0), og);
+	close(nfd);
+	fp = fopen(logpath, "r");
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, "/system.slice/app.service") != NULL &&
+		    strstr(line, "cannot") != NULL)
+			lines++;
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", root, npath, logpath);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(lines == 1, "%d lines on the cgroup not located in 3.5 s (want 1)", lines);
 }
 END_TEST
 
@@ -839,6 +886,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, fake_start, fake_stop);
 	tcase_add_test(tc, test_loop_slow_systemd);
+	tcase_add_test(tc, test_loop_locate_failing);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("open");
 	tcase_add_test(tc, test_open_no_bus);
