@@ -16,7 +16,7 @@ SYSTEMD    ?= 1
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libevent inih
+PKGS       := libevent inih jansson
 ifeq ($(SYSTEMD),1)
 PKGS       += libsystemd
 endif
@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_expo check_listen check_metrics
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -58,6 +58,9 @@ check_inputs_MODS  := inputs units config log
 check_knob_MODS    := knob inputs memctl memcg file units config log
 check_hints_MODS   := hints config units log
 check_stats_MODS   := stats
+check_expo_MODS    := expo stats
+check_listen_MODS  := listen
+check_metrics_MODS := metrics expo stats listen
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
