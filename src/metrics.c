@@ -75,6 +75,17 @@ guard_labels(const struct metrics_guard *g, struct expo_label *l)
 	return n;
 }
 
+/* The series name of guard g, its labels in l. */
+static struct expo_series
+guard_series(const struct metrics_guard *g, const char *name, struct expo_label *l,
+    const struct expo_label *extra)
+{
+	struct expo_series s = { name, l, 0, extra };
+
+	s.nlabels = guard_labels(g, l);
+	return s;
+}
+
 /* One family of gauges, one series per guard: value(g) or skipped when
  * has(g) is false. */
 typedef bool (*guard_value_fn)(const struct metrics_guard *g, uint64_t *ret);
@@ -89,7 +100,7 @@ render_gauge(struct evbuffer *out, const struct metrics_guard *g, size_t n, cons
 	if (expo_family(out, name, EXPO_GAUGE, help) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct expo_series s = { name, l, guard_labels(&g[i], l), NULL };
+		struct expo_series s = guard_series(&g[i], name, l, NULL);
 
 		if (value(&g[i], &v) && expo_uint(out, &s, v) < 0)
 			return -ENOMEM;
@@ -142,7 +153,7 @@ render_kinds(struct evbuffer *out, const struct metrics_guard *g, size_t n, cons
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < nk; k++) {
 			struct expo_label extra = { key, names[k] };
-			struct expo_series s = { name, l, guard_labels(&g[i], l), &extra };
+			struct expo_series s = guard_series(&g[i], name, l, &extra);
 
 			if (value(&g[i], k, &v) && expo_uint(out, &s, v) < 0)
 				return -ENOMEM;
@@ -181,8 +192,7 @@ render_counters(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 		if (expo_family(out, counters[c].name, EXPO_COUNTER, counters[c].help) < 0)
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			struct expo_series s = { counters[c].name, l, guard_labels(&g[i], l),
-				NULL };
+			struct expo_series s = guard_series(&g[i], counters[c].name, l, NULL);
 			const uint64_t *v =
 			    (const uint64_t *)((const char *)g[i].stats + counters[c].offset);
 
@@ -204,8 +214,8 @@ render_seconds(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 	        "time some task of the cgroup stalled on memory (PSI)") < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct expo_series s = { "oomguard_memory_pressure_some_seconds_total", l,
-			guard_labels(&g[i], l), NULL };
+		struct expo_series s =
+		    guard_series(&g[i], "oomguard_memory_pressure_some_seconds_total", l, NULL);
 
 		if (g[i].has_psi && expo_seconds(out, &s, g[i].psi_some_usec) < 0)
 			return -ENOMEM;
@@ -214,8 +224,8 @@ render_seconds(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 	        "time every task of the cgroup stalled on memory at once (PSI)") < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct expo_series s = { "oomguard_memory_pressure_full_seconds_total", l,
-			guard_labels(&g[i], l), NULL };
+		struct expo_series s =
+		    guard_series(&g[i], "oomguard_memory_pressure_full_seconds_total", l, NULL);
 
 		if (g[i].has_psi_full && expo_seconds(out, &s, g[i].psi_full_usec) < 0)
 			return -ENOMEM;
@@ -226,8 +236,8 @@ render_seconds(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t a = 0; a < METRICS_NACTIONS; a++) {
 			struct expo_label extra = { "action", action_names[a] };
-			struct expo_series s = { "oomguard_last_action_timestamp_seconds", l,
-				guard_labels(&g[i], l), &extra };
+			struct expo_series s = guard_series(
+			    &g[i], "oomguard_last_action_timestamp_seconds", l, &extra);
 
 			if (g[i].last_usec[a] != 0 && expo_seconds(out, &s, g[i].last_usec[a]) < 0)
 				return -ENOMEM;
@@ -255,7 +265,7 @@ render_histograms(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 		if (expo_family(out, hists[h].name, EXPO_HISTOGRAM, hists[h].help) < 0)
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			struct expo_series s = { hists[h].name, l, guard_labels(&g[i], l), NULL };
+			struct expo_series s = guard_series(&g[i], hists[h].name, l, NULL);
 			const struct stats_hist *hist =
 			    (const void *)((const char *)g[i].stats + hists[h].offset);
 
