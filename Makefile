@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_expo check_listen check_metrics check_hook
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_expo check_listen check_metrics check_hook check_status
 check_units_MODS  := units
 check_config_MODS := config units log listen
 check_cgroup_MODS := cgroup file
@@ -62,6 +62,7 @@ check_expo_MODS    := expo stats
 check_listen_MODS  := listen
 check_metrics_MODS := metrics expo stats listen
 check_hook_MODS    := hook config listen units log
+check_status_MODS  := status metrics expo stats listen units
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
