@@ -63,6 +63,8 @@ check_listen_MODS  := listen
 check_metrics_MODS := metrics expo stats listen
 check_hook_MODS    := hook config listen units log
 check_status_MODS  := status metrics expo stats listen units
+# Not a suite: the endpoint alone, for trying clients and scrapers on it.
+metrics_serve_MODS := metrics expo stats listen
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 

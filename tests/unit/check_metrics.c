@@ -157,6 +157,30 @@ START_TEST(test_families_once)
 }
 END_TEST
 
+/* Prometheus's own linter finds nothing to say: names, units, suffixes,
+ * HELP and TYPE. */
+START_TEST(test_promtool)
+{
+	char *s = render_text(), path[] = "/tmp/check_metrics.prom.XXXXXX", cmd[256], out[4096];
+	int fd = mkstemp(path);
+	FILE *p;
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics <%s 2>&1; echo exit $?", path);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	unlink(path);
+	ck_assert_msg(strcmp(out, "exit 0\n") == 0, "promtool: %s", out);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_status_json)
 {
 	struct metrics_guard g[2];
@@ -390,6 +414,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_render);
 	tcase_add_test(tc, test_families_once);
+	tcase_add_test(tc, test_promtool);
 	tcase_add_test(tc, test_status_json);
 	tcase_add_test(tc, test_serve);
 	tcase_add_test(tc, test_huge_headers);
