@@ -99,7 +99,7 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := units config cgroup memcg psi action unit args
+FUZZ_HARNESSES := units config cgroup memcg psi action unit args endpoint
 fuzz_units_MODS  := units
 fuzz_config_MODS := config units log listen
 fuzz_cgroup_MODS := cgroup file
@@ -107,6 +107,7 @@ fuzz_memcg_MODS  := memcg file
 fuzz_psi_MODS    := psi file
 fuzz_action_MODS := action file
 fuzz_unit_MODS   := unit
+fuzz_endpoint_MODS := listen status expo stats units
 # fuzz_args includes main.c itself, to reach its static argument parser.
 fuzz_args_MODS   := $(filter-out main,$(SRCS:src/%.c=%))
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
