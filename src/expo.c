@@ -25,15 +25,15 @@ expo_name_valid(const char *name, int label)
 	return 1;
 }
 
-/* The length of the valid UTF-8 sequence at p, or 0 when p does not
- * start one (RFC 3629: no overlong forms, no surrogates, at most
- * U+10FFFF). */
-static size_t
-utf8_length(const unsigned char *p)
+size_t
+expo_utf8_length(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	unsigned char lo = 0x80, hi = 0xBF;
 	size_t n;
 
+	if (p[0] == 0)
+		return 0;
 	if (p[0] < 0x80)
 		return 1;
 	if (p[0] >= 0xC2 && p[0] <= 0xDF)
@@ -69,7 +69,7 @@ escape(struct evbuffer *out, const char *s, int quote)
 	int r = 0;
 
 	while (*p != '\0' && r == 0) {
-		size_t n = utf8_length(p);
+		size_t n = expo_utf8_length((const char *)p);
 
 		if (n == 0) {
 			r = evbuffer_add(out, "\xEF\xBF\xBD", 3);

@@ -62,6 +62,11 @@ int expo_histogram(struct evbuffer *out, const struct expo_series *s, const stru
  * as U+FFFD. Return 0, or -ENOMEM. */
 int expo_escape(struct evbuffer *out, const char *value);
 
+/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong
+ * form, no surrogate, at most U+10FFFF), or 0 when p does not start one
+ * (or is at its NUL). Pure. */
+size_t expo_utf8_length(const char *p);
+
 /* Write usec as seconds, exactly and without trailing zeros ("0.00025",
  * "5"), into buf of at least EXPO_SECONDS_MAX bytes; return buf. */
 #define EXPO_SECONDS_MAX 32

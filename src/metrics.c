@@ -309,6 +309,38 @@ metrics_render(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 	return 0;
 }
 
+/* A JSON string of s, each byte that is not part of valid UTF-8 written
+ * as U+FFFD (jansson refuses invalid UTF-8). NULL when out of memory. */
+static json_t *
+json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *clean, *w;
+
+	if (j != NULL)
+		return j;
+	clean = malloc(strlen(s) * 3 + 1);
+	if (clean == NULL)
+		return NULL;
+	for (w = clean; *s != '\0';) {
+		size_t n = expo_utf8_length(s);
+
+		if (n == 0) {
+			memcpy(w, "\xEF\xBF\xBD", 3);
+			w += 3;
+			s++;
+		} else {
+			memcpy(w, s, n);
+			w += n;
+			s += n;
+		}
+	}
+	*w = '\0';
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
 static json_t *
 guard_json(const struct metrics_guard *g)
 {
@@ -337,8 +369,8 @@ guard_json(const struct metrics_guard *g)
 	for (size_t a = 0; a < METRICS_NACTIONS; a++)
 		json_object_set_new(last, action_names[a],
 		    g->last_usec[a] == 0 ? json_null() : json_real((double)g->last_usec[a] / 1e6));
-	json_object_set_new(o, "cgroup", json_string(g->cgroup != NULL ? g->cgroup : ""));
-	json_object_set_new(o, "name", g->name != NULL ? json_string(g->name) : json_null());
+	json_object_set_new(o, "cgroup", json_text(g->cgroup != NULL ? g->cgroup : ""));
+	json_object_set_new(o, "name", g->name != NULL ? json_text(g->name) : json_null());
 	json_object_set_new(o, "metric", json_string(g->metric != NULL ? g->metric : ""));
 	json_object_set_new(o, "limit_bytes", json_integer((json_int_t)g->limit_bytes));
 	json_object_set_new(o, "usage_bytes", json_integer((json_int_t)g->usage_bytes));

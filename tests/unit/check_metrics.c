@@ -206,6 +206,15 @@ START_TEST(test_status_json)
 	ck_assert_ptr_nonnull(strstr(s, "\"rescue\":null"));
 	free(s);
 	json_decref(j);
+	/* A path that is not UTF-8 is shown, not dropped. */
+	g[0].cgroup = "/a\xff"
+	              "b";
+	j = metrics_status_json(g, 1, 42);
+	guard = json_array_get(json_object_get(j, "guards"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(guard, "cgroup")),
+	    "/a\xEF\xBF\xBD"
+	    "b");
+	json_decref(j);
 }
 END_TEST
 
