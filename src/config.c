@@ -131,7 +131,7 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "events the hook runs on: gc-episode, restart, kill and rescue, separated by commas, "
 	    "or none" },
 	{ "hook", "timeout", KT_DURATION, OFF(hook_timeout_usec), 10 * MS, 60 * SEC,
-	    "the hook is killed after this; a restart or kill signal never waits longer for it" },
+	    "the hook, with its process group, is killed this long after it started" },
 };
 
 static const char *const metric_names[] = { "usage", "workingset", "anon" };
@@ -689,12 +689,28 @@ env_apply(struct config *c, const char *entry, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* The variables a hook is given (hook.c): an oomguard run from a hook
+ * (oomguard status, say) finds them in its environment, and they are not
+ * configuration. */
+static bool
+hook_variable(const char *entry)
+{
+	static const char *const names[] = { "OOMGUARD_EVENT=", "OOMGUARD_CGROUP=",
+		"OOMGUARD_NAME=", "OOMGUARD_METRIC_BYTES=", "OOMGUARD_LIMIT_BYTES=",
+		"OOMGUARD_LEVEL_BYTES=", "OOMGUARD_PID=", "OOMGUARD_SIGNAL=", "OOMGUARD_DRY_RUN=" };
+
+	for (size_t i = 0; i < NELEM(names); i++)
+		if (strncmp(entry, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
 int
 config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
 	for (; *envp != NULL; envp++) {
 		if (strncmp(*envp, "OOMGUARD_", 9) != 0 ||
-		    strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0)
+		    strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0 || hook_variable(*envp))
 			continue;
 		if (env_apply(c, *envp, err, errlen) < 0)
 			return -EINVAL;

@@ -17,7 +17,9 @@
  * Rules for the caller (docs/metrics.md, oomguard.ini(5)): never start a
  * hook while the cgroup oomguard runs in is frozen (the hook would freeze
  * in it too), never on the rescue path (a hook forks and allocates), and
- * never hold a SIGKILL for it longer than its timeout.
+ * never hold a SIGKILL for it longer than its timeout. oomguard's loop
+ * (observe.c) holds no signal for a hook at all: it runs them after the
+ * action, without a done callback.
  */
 #ifndef OOMGUARD_HOOK_H
 #define OOMGUARD_HOOK_H
@@ -46,7 +48,7 @@ struct hook_info {
 	uint64_t limit_bytes;  /* OOMGUARD_LIMIT_BYTES (0: none) */
 	uint64_t level_bytes;  /* OOMGUARD_LEVEL_BYTES: the level crossed */
 	pid_t pid;             /* OOMGUARD_PID: the target (0: none) */
-	int signo;             /* OOMGUARD_SIGNAL: what follows or was sent (0: none) */
+	int signo;             /* OOMGUARD_SIGNAL: what was sent (0: none) */
 	bool dry_run;          /* OOMGUARD_DRY_RUN=1 */
 };
 

@@ -136,7 +136,7 @@ status_fetch(
 {
 	uint64_t deadline = now_mono_usec() + STATUS_TIMEOUT_USEC;
 	char req[256], *buf = NULL, text[LISTEN_TEXT_MAX];
-	size_t n = 0, body;
+	size_t n = 0, body = 0;
 	int fd, r, code;
 
 	listen_format(a, text, sizeof(text));
@@ -151,9 +151,11 @@ status_fetch(
 	if (r == 0)
 		r = read_all(fd, &buf, &n, deadline);
 	close(fd);
-	if (r == 0 && (status_parse_response(buf, n, &code, &body) < 0 || code != 200))
+	if (r == 0 &&
+	    (buf == NULL || status_parse_response(buf, n, &code, &body) < 0 || code != 200))
 		r = -EPROTO;
-	if (r < 0) {
+	if (r != 0 || buf == NULL) {
+		r = r < 0 ? r : -EPROTO;
 		snprintf(err, errlen, "%s: %s", text,
 		    r == -EPROTO ? "the answer is not oomguard's (no endpoint of its there?)"
 		                 : strerror(-r));
