@@ -6,7 +6,18 @@
 /* 100 us to 5 s: a sample takes tens of microseconds, a reaction up to
  * the grace of a slow system. */
 const uint64_t stats_bucket_usec[STATS_BUCKETS] = {
-	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000, 5000000,
+	100,
+	250,
+	500,
+	1000,
+	2500,
+	5000,
+	10000,
+	25000,
+	50000,
+	100000,
+	1000000,
+	5000000,
 };
 
 void

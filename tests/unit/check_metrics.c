@@ -286,7 +286,7 @@ static size_t
 drain(int fd, char *buf, size_t len, bool *ret_eof)
 {
 	size_t n = 0;
-	ssize_t r;
+	ssize_t r = -1;
 
 	*ret_eof = false;
 	while (n + 1 < len && (r = read(fd, buf + n, len - n - 1)) > 0)
