@@ -54,7 +54,7 @@ static const struct {
 	{ "oomguard_restarts_total", offsetof(struct stats, restarts),
 	    "restart signals sent to the app" },
 	{ "oomguard_kills_total", offsetof(struct stats, kills),
-	    "SIGKILLs sent by the kill level, after a grace, or by a rescue" },
+	    "SIGKILLs sent by the kill level or by a rescue" },
 	{ "oomguard_rescues_total", offsetof(struct stats, rescues),
 	    "frozen cgroups rescued with the reserve" },
 	{ "oomguard_kernel_oom_kills_total", offsetof(struct stats, kernel_oom_kills),
