@@ -21,6 +21,9 @@
 #  T4  hooks: on a gc episode, the program sees the event in its
 #      environment and its output is in the log; a hook past its timeout
 #      is killed then, with what it started.
+#  T5  a restart (gcsim holding 92% live, its gc handler freeing nothing):
+#      the restart hook runs after the SIGTERM with the event, the signal
+#      and the app's pid, and oomguard status counts the restart.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
@@ -210,6 +213,34 @@ grep -q 'hook gc-episode: killed at its timeout (300ms)' "$tmp/t4b.log" || why+=
 pgrep -f 'sleep 31.7' >/dev/null && why+=("what the hook started lives on")
 ((${#why[@]} == 0)) && t_pass "T4 a hook past its timeout is killed, with what it started" ||
 	t_fail "T4 hook timeout" "${why[*]}: $(grep hook "$tmp/t4b.log" | head -3)"
+cg_destroy "$dir"
+
+# T5
+echo "# $((SECONDS - start)) s"
+dir=$(cg_create "og-metrics-rs-$$" 256M oom_disable) || exit 1
+rm -f "$tmp/hook.env"
+OOMGUARD_HOOK_EXEC=$tmp/hook.sh OOMGUARD_HOOK_ON=restart OOMGUARD_RESTART_STARTUP=1s \
+	cg_spawn "$dir" "$OOMGUARD" --kill-at none -c /dev/null --metrics "127.0.0.1:$port" \
+	-- "$gcsim" --live 92 --garbage-ratio 1.0 --usr1 catch --exit-code 0 \
+	>/dev/null 2>"$tmp/t5.log"
+og=$CG_PID
+t_wait_log "$tmp/t5.log" 'hook restart: exited with 0' 30
+"$OOMGUARD" status --json --metrics "127.0.0.1:$port" >"$tmp/t5.json" 2>&1
+t_stop "$og"
+og=
+pid=$(grep -m1 -o 'restart: .*SIGTERM to pid [0-9]*' "$tmp/t5.log" | grep -o '[0-9]*$')
+why=()
+[[ -n $pid ]] || why+=("no restart signal")
+grep -q "^OOMGUARD_EVENT=restart$" "$tmp/hook.env" 2>/dev/null || why+=("no OOMGUARD_EVENT=restart")
+grep -q "^OOMGUARD_SIGNAL=SIGTERM$" "$tmp/hook.env" 2>/dev/null || why+=("no OOMGUARD_SIGNAL=SIGTERM")
+grep -q "^OOMGUARD_PID=$pid$" "$tmp/hook.env" 2>/dev/null || why+=("no OOMGUARD_PID=$pid")
+# The hook's line comes after the signal's.
+[[ $(grep -n -m1 'restart: .*SIGTERM' "$tmp/t5.log" | cut -d: -f1) -lt \
+	$(grep -n -m1 'hook restart: hello' "$tmp/t5.log" | cut -d: -f1) ]] 2>/dev/null ||
+	why+=("the hook did not run after the signal")
+grep -q '"restarts":[1-9]' "$tmp/t5.json" || why+=("status counts no restart")
+((${#why[@]} == 0)) && t_pass "T5 a restart's hook, after the SIGTERM, and the restart counted" ||
+	t_fail "T5 restart hook" "${why[*]}: $(grep -E 'restart|hook' "$tmp/t5.log" | head -5)"
 cg_destroy "$dir"
 echo "# $((SECONDS - start)) s"
 t_summary
