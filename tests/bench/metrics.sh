@@ -63,7 +63,7 @@ run() { # NAME
 	hostile)
 		for spec in "slowloris 200" "headers 20" "flood 1000" "scrape 4"; do
 			# shellcheck disable=SC2086
-			"$WORKLOAD_DIR/hostile" $spec "127.0.0.1:$port" 3600 >"$tmp/hostile.$name" 2>&1 &
+			"$WORKLOAD_DIR/hostile" $spec "127.0.0.1:$port" 3600 >>"$tmp/hostile" 2>&1 &
 			extra+=($!)
 		done
 		;;
