@@ -16,7 +16,7 @@ SYSTEMD    ?= 1
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libevent inih
+PKGS       := libevent inih jansson
 ifeq ($(SYSTEMD),1)
 PKGS       += libsystemd
 endif
@@ -39,9 +39,9 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_guard
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_guard check_expo check_listen check_metrics check_hook check_status
 check_units_MODS  := units
-check_config_MODS := config units log
+check_config_MODS := config units log listen
 check_cgroup_MODS := cgroup file
 check_memcg_MODS  := memcg file
 check_psi_MODS    := psi file
@@ -54,12 +54,19 @@ check_unit_MODS    := unit
 check_service_MODS := service
 check_log_MODS     := log
 check_rescue_MODS  := rescue file units
-check_inputs_MODS  := inputs units config log
-check_knob_MODS    := knob inputs memctl memcg file units config log
-check_hints_MODS   := hints config units log
+check_inputs_MODS  := inputs units config log listen
+check_knob_MODS    := knob inputs memctl memcg file units config log listen
+check_hints_MODS   := hints config units log listen
 check_stats_MODS   := stats
 check_guard_MODS   := guard guard_sample guard_notify respond knob rescue action inputs policy \
-                      schedule episode stats memcg memctl cgroup notify psi file units config log
+                      schedule episode stats memcg memctl cgroup notify psi file units config log listen
+check_expo_MODS    := expo stats
+check_listen_MODS  := listen
+check_metrics_MODS := metrics expo stats listen
+check_hook_MODS    := hook config listen units log
+check_status_MODS  := status metrics expo stats listen units
+# Not a suite: the endpoint alone, for trying clients and scrapers on it.
+metrics_serve_MODS := metrics expo stats listen
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
@@ -94,14 +101,15 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := units config cgroup memcg psi action unit args
+FUZZ_HARNESSES := units config cgroup memcg psi action unit args endpoint
 fuzz_units_MODS  := units
-fuzz_config_MODS := config units log
+fuzz_config_MODS := config units log listen
 fuzz_cgroup_MODS := cgroup file
 fuzz_memcg_MODS  := memcg file
 fuzz_psi_MODS    := psi file
 fuzz_action_MODS := action file
 fuzz_unit_MODS   := unit
+fuzz_endpoint_MODS := listen status expo stats units
 # fuzz_args includes main.c itself, to reach its static argument parser.
 fuzz_args_MODS   := $(filter-out main,$(SRCS:src/%.c=%))
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

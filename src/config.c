@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "listen.h"
 
 enum key_type {
 	KT_CGROUP,
@@ -31,6 +32,9 @@ enum key_type {
 	KT_LEVEL,
 	KT_FORMAT,
 	KT_HINTS,
+	KT_LISTEN,
+	KT_PROGRAM,
+	KT_HOOK_EVENTS,
 };
 
 struct key {
@@ -117,6 +121,17 @@ static const struct key keys[CONFIG_NKEYS] = {
 	{ "runtime", "hints", KT_HINTS, OFF(runtime_hints), 0, 0,
 	    "set the app's runtime heap limits (GOMEMLIMIT, NODE_OPTIONS, JAVA_TOOL_OPTIONS, "
 	    "DOTNET_GCHeapHardLimit) from the limit at each start: auto or none" },
+	{ "metrics", "listen", KT_LISTEN, OFF(metrics_listen), 0, 0,
+	    "serve /metrics, /healthz and /status on IPV4:PORT, [IPV6]:PORT or unix:/PATH, or "
+	    "none" },
+	{ "hook", "exec", KT_PROGRAM, OFF(hook_exec), 0, 0,
+	    "program run on the events of [hook] on, the event in its environment (an absolute "
+	    "path, run without arguments), or none" },
+	{ "hook", "on", KT_HOOK_EVENTS, OFF(hook_on), 0, 0,
+	    "events the hook runs on: gc-episode, restart, kill and rescue, separated by commas, "
+	    "or none" },
+	{ "hook", "timeout", KT_DURATION, OFF(hook_timeout_usec), 10 * MS, 60 * SEC,
+	    "the hook, with its process group, is killed this long after it started" },
 };
 
 static const char *const metric_names[] = { "usage", "workingset", "anon" };
@@ -124,6 +139,8 @@ static const char *const target_names[] = { "main", "group", "cgroup" };
 static const char *const restart_names[] = { "on-watchdog", "always", "never" };
 static const char *const reserve_mode_names[] = { "auto", "memory", "limit" };
 static const char *const hints_names[] = { "auto", "none" };
+static const char *const hook_event_names[HOOK_NEVENTS] = { "gc-episode", "restart", "kill",
+	"rescue" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -149,6 +166,12 @@ const char *
 config_reserve_mode_name(enum reserve_mode m)
 {
 	return reserve_mode_names[m];
+}
+
+const char *
+config_hook_event_name(enum hook_event e)
+{
+	return hook_event_names[e];
 }
 
 void
@@ -182,6 +205,9 @@ config_defaults(struct config *c)
 	c->log_level = LOG_LVL_INFO;
 	c->log_format = LOG_FMT_TEXT;
 	c->runtime_hints = HINTS_AUTO;
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "none");
+	c->hook_on = 1U << HOOK_RESTART | 1U << HOOK_KILL;
+	c->hook_timeout_usec = 2 * SEC;
 }
 
 static int
@@ -348,6 +374,69 @@ set_enum(
 }
 
 static int
+set_listen(char *field, const char *value, char *err, size_t errlen)
+{
+	struct listen_address a;
+	char text[LISTEN_TEXT_MAX];
+
+	if (listen_parse(value, &a, err, errlen) < 0)
+		return -EINVAL;
+	snprintf(field, sizeof(((struct config *)0)->metrics_listen), "%s",
+	    listen_format(&a, text, sizeof(text)));
+	return 0;
+}
+
+static int
+set_program(char *field, const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0' || strcasecmp(value, "none") == 0) {
+		field[0] = '\0';
+		return 0;
+	}
+	if (value[0] != '/') {
+		snprintf(err, errlen, "expected an absolute path or none");
+		return -EINVAL;
+	}
+	if (strlen(value) >= PATH_MAX) {
+		snprintf(err, errlen, "path too long");
+		return -EINVAL;
+	}
+	strcpy(field, value);
+	return 0;
+}
+
+/* "restart,kill": names separated by commas (white space around them
+ * allowed), or none. */
+static int
+set_hook_events(unsigned *field, const char *value, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL;
+	unsigned bits = 0;
+	int e;
+
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(err, errlen, "too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	if (strcasecmp(value, "none") == 0 || value[0] == '\0') {
+		*field = 0;
+		return 0;
+	}
+	for (char *t = strtok_r(buf, ", \t", &save); t != NULL; t = strtok_r(NULL, ", \t", &save)) {
+		if (set_enum(t, hook_event_names, NELEM(hook_event_names), &e, err, errlen) < 0)
+			return -EINVAL;
+		bits |= 1U << e;
+	}
+	if (bits == 0) {
+		snprintf(err, errlen, "expected gc-episode, restart, kill or rescue, or none");
+		return -EINVAL;
+	}
+	*field = bits;
+	return 0;
+}
+
+static int
 set_value(struct config *c, const struct key *k, const char *value, char *err, size_t errlen)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
@@ -403,6 +492,12 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 		return 0;
 	case KT_PSI:
 		return parse_psi(value, field, err, errlen);
+	case KT_LISTEN:
+		return set_listen(field, value, err, errlen);
+	case KT_PROGRAM:
+		return set_program(field, value, err, errlen);
+	case KT_HOOK_EVENTS:
+		return set_hook_events(field, value, err, errlen);
 	}
 	return -EINVAL;
 }
@@ -606,12 +701,28 @@ env_apply(struct config *c, const char *entry, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* The variables a hook is given (hook.c): an oomguard run from a hook
+ * (oomguard status, say) finds them in its environment, and they are not
+ * configuration. */
+static bool
+hook_variable(const char *entry)
+{
+	static const char *const names[] = { "OOMGUARD_EVENT=", "OOMGUARD_CGROUP=",
+		"OOMGUARD_NAME=", "OOMGUARD_METRIC_BYTES=", "OOMGUARD_LIMIT_BYTES=",
+		"OOMGUARD_LEVEL_BYTES=", "OOMGUARD_PID=", "OOMGUARD_SIGNAL=", "OOMGUARD_DRY_RUN=" };
+
+	for (size_t i = 0; i < NELEM(names); i++)
+		if (strncmp(entry, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
 int
 config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
 	for (; *envp != NULL; envp++) {
 		if (strncmp(*envp, "OOMGUARD_", 9) != 0 ||
-		    strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0)
+		    strncmp(*envp, "OOMGUARD_CONFIG=", 16) == 0 || hook_variable(*envp))
 			continue;
 		if (env_apply(c, *envp, err, errlen) < 0)
 			return -EINVAL;
@@ -957,6 +1068,20 @@ cgroup_unquote(const char *value, char *buf, size_t len)
 }
 
 static void
+hook_events_format(unsigned bits, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int e = 0; e < HOOK_NEVENTS; e++)
+		if (bits & 1U << e)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+			    hook_event_names[e]);
+	if (n == 0)
+		snprintf(buf, len, "none");
+}
+
+static void
 value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 {
 	const void *field = (const char *)c + k->offset;
@@ -1005,6 +1130,15 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 		break;
 	case KT_PSI:
 		config_psi_format(field, buf, len);
+		break;
+	case KT_LISTEN:
+		snprintf(buf, len, "%s", (const char *)field);
+		break;
+	case KT_PROGRAM:
+		snprintf(buf, len, "%s", *(const char *)field ? (const char *)field : "none");
+		break;
+	case KT_HOOK_EVENTS:
+		hook_events_format(*(const unsigned *)field, buf, len);
 		break;
 	}
 }

@@ -25,6 +25,8 @@ enum restart_mode { RESTART_ON_WATCHDOG, RESTART_ALWAYS, RESTART_NEVER };
 enum target_mode { TARGET_MAIN, TARGET_GROUP, TARGET_CGROUP };
 enum reserve_mode { RESERVE_AUTO, RESERVE_MEMORY, RESERVE_LIMIT };
 enum hints_mode { HINTS_AUTO, HINTS_NONE };
+/* The events a hook runs on ([hook] on), as bits of hook_on. */
+enum hook_event { HOOK_GC_EPISODE, HOOK_RESTART, HOOK_KILL, HOOK_RESCUE, HOOK_NEVENTS };
 
 /* A PSI trigger: stall of stall_usec within window_usec. */
 struct psi_trigger {
@@ -44,7 +46,7 @@ struct config_origin {
 };
 
 /* The number of keys in the table; config_origin slots are indexed by key. */
-#define CONFIG_NKEYS 30
+#define CONFIG_NKEYS 34
 
 struct config {
 	/* [watch] */
@@ -86,6 +88,12 @@ struct config {
 	enum log_format log_format;
 	/* [runtime] */
 	enum hints_mode runtime_hints;
+	/* [metrics] */
+	char metrics_listen[128]; /* as listen_parse() reads it; "none" */
+	/* [hook] */
+	char hook_exec[PATH_MAX]; /* an absolute path, or "" for none */
+	unsigned hook_on;         /* bits 1 << enum hook_event */
+	uint64_t hook_timeout_usec;
 	/* the file read, if any, and where each key's value came from */
 	char path[PATH_MAX];
 	struct config_origin origin[CONFIG_NKEYS];
@@ -135,6 +143,8 @@ const char *config_metric_name(enum metric m);
 const char *config_target_name(enum target_mode t);
 const char *config_restart_name(enum restart_mode m);
 const char *config_reserve_mode_name(enum reserve_mode m);
+/* The name of a hook event as [hook] on lists it ("gc-episode", ...). */
+const char *config_hook_event_name(enum hook_event e);
 /* Print a PSI trigger as "some 100ms 1s", or "" when disabled. */
 char *config_psi_format(const struct psi_trigger *t, char *buf, size_t len);
 

@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "guard.h"
 #include "guard_state.h"
+#include "psi.h"
 #include "log.h"
 #include "respond.h"
 
@@ -250,6 +251,29 @@ guard_status(const struct guard *g)
 {
 	return (struct guard_status){ g->watching, g->have_sample, g->metric_bytes, g->limit_bytes,
 		g->levels };
+}
+
+void
+guard_view(const struct guard *g, struct guard_view *ret)
+{
+	const struct policy_state *p = &g->policy;
+	struct psi_stats psi;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->usage_bytes = g->have_sample ? g->sample.usage_bytes : 0;
+	ret->target_pid = g->has_target ? g->target_pid : 0;
+	if (p->in_episode)
+		ret->stage = p->target_kill_sent                 ? POLICY_KILL
+		    : p->restart_fired || p->target_restart_sent ? POLICY_RESTART
+		                                                 : POLICY_GC;
+	ret->has_events = g->have_sample && g->sample.has_events;
+	ret->events = g->sample.events;
+	if (g->psi_rd_fd >= 0 && !g->cg.psi_system && psi_pread(g->psi_rd_fd, &psi) == 0) {
+		ret->has_psi = true;
+		ret->psi_some_usec = psi.some.total_usec;
+		ret->has_psi_full = psi.has_full;
+		ret->psi_full_usec = psi.full.total_usec;
+	}
 }
 
 const struct stats *

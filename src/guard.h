@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "memcg.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -187,6 +188,26 @@ void guard_kernel_events(struct guard *g);
 
 /* Return what the status line shows. */
 struct guard_status guard_status(const struct guard *g);
+
+/* What the metrics endpoint shows beyond the status and the counters. */
+struct guard_view {
+	uint64_t usage_bytes; /* the latest sample's usage */
+	/* The strongest step of the episode under way: POLICY_NONE outside
+	 * one, POLICY_GC once it began, then RESTART, KILL as they went out. */
+	enum policy_action stage;
+	bool has_events; /* v2: memory.events as last read */
+	struct memcg_events events;
+	bool has_psi; /* the cgroup's own pressure totals (not the system's) */
+	bool has_psi_full;
+	uint64_t psi_some_usec;
+	uint64_t psi_full_usec;
+	pid_t target_pid; /* the main target, 0 without one */
+};
+
+/* Fill *ret for g. Reads the cgroup's pressure file (an open descriptor,
+ * never on the rescue path: for a scrape). Never fails: what cannot be
+ * read is left out. */
+void guard_view(const struct guard *g, struct guard_view *ret);
 
 /* Return the guard's counters: valid as long as g. */
 const struct stats *guard_stats(const struct guard *g);

@@ -27,6 +27,7 @@
 #include "mode_app.h"
 #include "mode_target.h"
 #include "mode_unit.h"
+#include "observe.h"
 #include "rescue.h"
 #include "service.h"
 #include "supervise.h"
@@ -68,6 +69,7 @@ struct loop {
 	struct loop_guard *guards;
 	struct mode *mode;
 	struct mode_host host;
+	struct observe *obs;      /* the metrics endpoint and the hooks */
 	struct config *cfg_owned; /* a configuration read by a reload */
 	bool ready_sent;
 	bool shutting_down;
@@ -147,6 +149,8 @@ guard_sample_now(struct loop_guard *lg, const char *why)
 
 		(void)mode_event_add(lg->poll_ev, &tv, "the poll timer");
 	}
+	if (lg->l->obs != NULL)
+		observe_sampled(lg->l->obs, lg->g, &res);
 	lg->l->mode->ops->sampled(lg->l->mode, &res);
 	if (res.gone != NULL)
 		guard_gone(lg, res.gone);
@@ -204,6 +208,8 @@ loop_guards_free(struct loop *l)
 		struct loop_guard *lg = l->guards;
 
 		l->guards = lg->next;
+		if (l->obs != NULL)
+			observe_guard_remove(l->obs, lg->g);
 		events_free(lg);
 		event_free(lg->poll_ev);
 		guard_free(lg->g);
@@ -333,6 +339,8 @@ config_apply(struct loop *l, const struct config *next)
 		guard_reconfigure(lg->g, next);
 		guard_events_sync(lg);
 	}
+	if (l->obs != NULL)
+		observe_reconfigure(l->obs, next);
 	l->cfg = next;
 	log_init(next->log_level, next->log_format);
 	log_init_journal();
@@ -509,6 +517,9 @@ loop_open(struct loop *l)
 		log_error("cannot create the event loop's timers");
 		return -1;
 	}
+	l->obs = observe_new(l->base, l->cfg, l->opts->unit);
+	if (l->obs == NULL || observe_guard_add(l->obs, g) < 0)
+		return -1;
 	return 0;
 }
 
@@ -518,6 +529,7 @@ loop_free(struct loop *l)
 	if (l->mode != NULL)
 		l->mode->ops->free(l->mode);
 	loop_guards_free(l);
+	observe_free(l->obs);
 	if (l->tick_ev != NULL)
 		event_free(l->tick_ev);
 	if (l->wd_ev != NULL)

@@ -1,6 +1,6 @@
 /*
  * main.c: command line, configuration loading and dispatch to the
- * commands: probe, --check-config, --dump-config.
+ * commands: probe, hints, status, --check-config, --dump-config.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +14,7 @@
 #include "hints_cmd.h"
 #include "log.h"
 #include "probe.h"
+#include "status.h"
 #include "unit.h"
 #include "loop.h"
 
@@ -48,11 +49,21 @@ static const struct flag_key flag_keys[] = {
 	{ "--log-level", "log", "level" },
 	{ "--log-format", "log", "format" },
 	{ "--dry-run", "action", "dry_run" },
+	{ "--metrics", "metrics", "listen" },
 };
 
 #define NFLAG_KEYS (sizeof(flag_keys) / sizeof(flag_keys[0]))
 
-enum command { CMD_WATCH, CMD_PROBE, CMD_CHECK, CMD_DUMP, CMD_HINTS, CMD_HELP, CMD_VERSION };
+enum command {
+	CMD_WATCH,
+	CMD_PROBE,
+	CMD_CHECK,
+	CMD_DUMP,
+	CMD_HINTS,
+	CMD_STATUS,
+	CMD_HELP,
+	CMD_VERSION
+};
 
 struct args {
 	enum command command;
@@ -101,6 +112,7 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_FLAG_KEY + 6 },
 	{ "log-format", required_argument, NULL, OPT_FLAG_KEY + 7 },
 	{ "dry-run", no_argument, NULL, OPT_FLAG_KEY + 8 },
+	{ "metrics", required_argument, NULL, OPT_FLAG_KEY + 9 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -114,6 +126,7 @@ usage(FILE *fp)
 	    "                                              watch a cgroup beside its app\n"
 	    "       oomguard probe [--cgroup PATH | --pid PID] [--json]\n"
 	    "       oomguard hints [--cgroup PATH] [--shell]   the app's runtime heap settings\n"
+	    "       oomguard status [--json] [--metrics ADDRESS]   what a running oomguard sees\n"
 	    "       oomguard --check-config [-c FILE]\n"
 	    "       oomguard --dump-config [-c FILE]\n"
 	    "\n"
@@ -128,7 +141,9 @@ usage(FILE *fp)
 	    "      --unit NAME       watch a systemd unit's cgroup, its main process the target;\n"
 	    "                        reads " CONFIG_DIR "/NAME.ini (NAME without .service)\n"
 	    "                        when it exists\n"
-	    "      --json            probe: print JSON\n"
+	    "      --json            probe, status: print JSON\n"
+	    "      --metrics ADDRESS serve metrics there (127.0.0.1:9487, [::1]:9487,\n"
+	    "                        unix:/PATH); status: the oomguard to ask\n"
 	    "      --gc-at LEVEL     ask the app to free memory at LEVEL (75%%, 700M, none)\n"
 	    "      --gc-signal SIG   signal for the gc request (default SIGUSR1)\n"
 	    "      --restart-at LEVEL  send the restart signal at LEVEL\n"
@@ -205,7 +220,7 @@ static int
 command_set(struct args *a, enum command cmd)
 {
 	static const char *const names[] = { "", "probe", "--check-config", "--dump-config",
-		"hints" };
+		"hints", "status" };
 
 	if (a->command != CMD_WATCH && a->command != cmd) {
 		char msg[96];
@@ -216,6 +231,19 @@ command_set(struct args *a, enum command cmd)
 	}
 	a->command = cmd;
 	return -1;
+}
+
+/* The command a word names (probe, hints, status), or CMD_WATCH. */
+static enum command
+command_word(const char *w)
+{
+	if (strcmp(w, "probe") == 0)
+		return CMD_PROBE;
+	if (strcmp(w, "hints") == 0)
+		return CMD_HINTS;
+	if (strcmp(w, "status") == 0)
+		return CMD_STATUS;
+	return CMD_WATCH;
 }
 
 /* Parse argv into a; return -1 on success, else an exit code. */
@@ -236,11 +264,9 @@ args_parse(int argc, char **argv, struct args *a)
 		opt = getopt_long(argc, argv, "+c:nh", long_options, NULL);
 		/* The command word may come before or after the options; after
 		 * "--" the same word is the name of an app. */
-		if (opt == -1 && optind < argc &&
-		    (strcmp(argv[optind], "probe") == 0 || strcmp(argv[optind], "hints") == 0) &&
+		if (opt == -1 && optind < argc && command_word(argv[optind]) != CMD_WATCH &&
 		    strcmp(argv[optind - 1], "--") != 0) {
-			if ((r = command_set(a, argv[optind][0] == 'p' ? CMD_PROBE : CMD_HINTS)) >=
-			    0)
+			if ((r = command_set(a, command_word(argv[optind]))) >= 0)
 				return r;
 			optind++;
 			continue;
@@ -306,8 +332,8 @@ args_parse(int argc, char **argv, struct args *a)
 		}
 		a->app_argv = argv + optind;
 	}
-	if (a->json && a->command != CMD_PROBE)
-		return usage_error("--json goes with probe");
+	if (a->json && a->command != CMD_PROBE && a->command != CMD_STATUS)
+		return usage_error("--json goes with probe or status");
 	if (a->shell && a->command != CMD_HINTS)
 		return usage_error("--shell goes with hints");
 	if (a->pid > 0 && a->command != CMD_PROBE && a->command != CMD_WATCH)
@@ -536,6 +562,10 @@ main(int argc, char **argv)
 	case CMD_HINTS:
 		return hints_cmd_print(&c, a.proc_root, a.fs_root, a.shell) < 0 ? EXIT_FAILURE_START
 		                                                                : EXIT_OK;
+	case CMD_STATUS:
+		return status_run(strcmp(c.metrics_listen, "none") != 0 ? c.metrics_listen
+		                                                        : STATUS_DEFAULT_ADDRESS,
+		    a.json);
 	default:
 		break;
 	}

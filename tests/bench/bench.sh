@@ -40,9 +40,12 @@
 # growth rates x live shares x event and polling paths (survival.sh says
 # what is measured).
 #
+# Metrics: the reaction latency with the metrics endpoint off, scraped,
+# and under hostile clients (metrics.sh says how).
+#
 # BENCH_RATES (default "50 150 300") are the latency runs' growth rates
-# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue, survival, hints; all by
-# default) picks the sections, e.g. BENCH_ONLY=rescue.
+# in MiB/s. BENCH_ONLY (a list of latency, cost, rescue, survival, hints,
+# metrics; all by default) picks the sections, e.g. BENCH_ONLY=rescue.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cgroup.sh"
@@ -53,7 +56,7 @@ trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
 crossings=${BENCH_CROSSINGS:-50}
 secs=${BENCH_SECS:-60}
 rescues=${BENCH_RESCUES:-50}
-only=" ${BENCH_ONLY:-latency cost rescue survival hints} "
+only=" ${BENCH_ONLY:-latency cost rescue survival hints metrics} "
 only=${only//,/ }
 MiB=$((1 << 20))
 level=$((256 * MiB))
@@ -225,4 +228,8 @@ fi
 if [[ $only == *" hints "* ]]; then
 	source "$here/hints.sh"
 	hints_bench
+fi
+if [[ $only == *" metrics "* ]]; then
+	echo
+	bash "$here/metrics.sh"
 fi

@@ -8,7 +8,7 @@ out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 fx=$here/../fixtures cfg=$here/../config
 rm -rf "$out"
-for h in units config cgroup memcg psi action unit args; do
+for h in units config cgroup memcg psi action unit args endpoint; do
 	mkdir -p "$out/$h"
 	if [ -d "$here/seeds/$h" ]; then
 		cp "$here/seeds/$h"/* "$out/$h/"

@@ -53,6 +53,10 @@ START_TEST(test_every_key)
 		{ "log", "level", "debug" },
 		{ "log", "format", "json" },
 		{ "runtime", "hints", "none" },
+		{ "metrics", "listen", "[::1]:9487" },
+		{ "hook", "exec", "/usr/local/bin/page-me" },
+		{ "hook", "on", "gc-episode, rescue" },
+		{ "hook", "timeout", "500ms" },
 	};
 	struct config c;
 	char err[CONFIG_ERR_MAX];
@@ -99,6 +103,10 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
 	ck_assert_int_eq(c.log_format, LOG_FMT_JSON);
 	ck_assert_int_eq(c.runtime_hints, HINTS_NONE);
+	ck_assert_str_eq(c.metrics_listen, "[::1]:9487");
+	ck_assert_str_eq(c.hook_exec, "/usr/local/bin/page-me");
+	ck_assert_uint_eq(c.hook_on, 1U << HOOK_GC_EPISODE | 1U << HOOK_RESCUE);
+	ck_assert_uint_eq(c.hook_timeout_usec, 500000);
 }
 END_TEST
 

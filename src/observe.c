@@ -1,0 +1,304 @@
+/*
+ * observe.c: the metrics endpoint's provider and the hooks, for the loop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hook.h"
+#include "listen.h"
+#include "log.h"
+#include "metrics.h"
+#include "observe.h"
+
+/* A hook held until the metric is back under the gc level. */
+struct observe_due {
+	bool due;
+	struct hook_info info;
+};
+
+struct observe_guard {
+	struct guard *g;
+	struct observe_guard *next;
+	uint64_t last_usec[METRICS_NACTIONS]; /* CLOCK_REALTIME */
+	bool episode_told;                    /* the gc-episode hook ran for this episode */
+	struct observe_due kill, rescue;
+};
+
+struct observe {
+	struct event_base *base;
+	const struct config *cfg;
+	const char *name;
+	struct metrics *metrics;
+	struct hook_set *hooks;
+	struct observe_guard *guards;
+};
+
+static uint64_t
+realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static enum metrics_stage
+stage_of(enum policy_action a)
+{
+	switch (a) {
+	case POLICY_GC:
+		return METRICS_STAGE_GC;
+	case POLICY_RESTART:
+		return METRICS_STAGE_RESTART;
+	case POLICY_KILL:
+		return METRICS_STAGE_KILL;
+	default:
+		return METRICS_STAGE_NONE;
+	}
+}
+
+static uint64_t
+level_or_off(uint64_t bytes)
+{
+	return bytes == POLICY_OFF ? UINT64_MAX : bytes;
+}
+
+/* The endpoint's provider: guard i's snapshot. */
+static int
+provide(void *arg, size_t i, struct metrics_guard *ret)
+{
+	struct observe *o = arg;
+	struct observe_guard *og = o->guards;
+	struct guard_status st;
+	struct guard_view v;
+
+	while (og != NULL && i-- > 0)
+		og = og->next;
+	if (og == NULL)
+		return -ENOENT;
+	st = guard_status(og->g);
+	guard_view(og->g, &v);
+	memset(ret, 0, sizeof(*ret));
+	ret->cgroup = guard_dir(og->g);
+	ret->name = o->name;
+	ret->metric = config_metric_name(o->cfg->metric);
+	ret->stats = guard_stats(og->g);
+	ret->limit_bytes = st.limit_bytes;
+	ret->usage_bytes = v.usage_bytes;
+	ret->metric_bytes = st.metric_bytes;
+	ret->level_bytes[METRICS_LEVEL_GC] = level_or_off(st.levels.gc_bytes);
+	ret->level_bytes[METRICS_LEVEL_RESTART] = level_or_off(st.levels.restart_bytes);
+	ret->level_bytes[METRICS_LEVEL_KILL] = level_or_off(st.levels.kill_bytes);
+	ret->level_bytes[METRICS_LEVEL_REARM] = level_or_off(st.levels.rearm_bytes);
+	ret->stage = stage_of(v.stage);
+	ret->has_events = v.has_events;
+	ret->events[METRICS_EVENT_LOW] = v.events.low;
+	ret->events[METRICS_EVENT_HIGH] = v.events.high;
+	ret->events[METRICS_EVENT_MAX] = v.events.max;
+	ret->events[METRICS_EVENT_OOM] = v.events.oom;
+	ret->events[METRICS_EVENT_OOM_KILL] = v.events.oom_kill;
+	ret->events[METRICS_EVENT_OOM_GROUP_KILL] = v.events.oom_group_kill;
+	ret->has_psi = v.has_psi;
+	ret->has_psi_full = v.has_psi_full;
+	ret->psi_some_usec = v.psi_some_usec;
+	ret->psi_full_usec = v.psi_full_usec;
+	memcpy(ret->last_usec, og->last_usec, sizeof(ret->last_usec));
+	return 0;
+}
+
+static void
+metrics_open(struct observe *o)
+{
+	const struct metrics_provider p = { provide, o };
+	struct listen_address a;
+	char err[128], text[LISTEN_TEXT_MAX];
+	int r;
+
+	if (listen_parse(o->cfg->metrics_listen, &a, err, sizeof(err)) < 0 || a.family == AF_UNSPEC)
+		return;
+	listen_format(&a, text, sizeof(text));
+	r = metrics_start(o->base, &a, &p, &o->metrics);
+	if (r < 0)
+		log_error(
+		    "cannot serve metrics on %s: %s; going on without them", text, strerror(-r));
+	else
+		log_info("metrics: serving /metrics, /healthz and /status on %s", text);
+}
+
+struct observe *
+observe_new(struct event_base *base, const struct config *cfg, const char *name)
+{
+	struct observe *o = calloc(1, sizeof(*o));
+
+	if (o == NULL || (o->hooks = hook_set_new(base)) == NULL) {
+		free(o);
+		log_error("cannot set up the metrics and hooks: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	o->base = base;
+	o->cfg = cfg;
+	o->name = name;
+	metrics_open(o);
+	return o;
+}
+
+void
+observe_free(struct observe *o)
+{
+	if (o == NULL)
+		return;
+	metrics_stop(o->metrics);
+	hook_set_free(o->hooks);
+	while (o->guards != NULL) {
+		struct observe_guard *og = o->guards;
+
+		o->guards = og->next;
+		free(og);
+	}
+	free(o);
+}
+
+int
+observe_guard_add(struct observe *o, struct guard *g)
+{
+	struct observe_guard *og = calloc(1, sizeof(*og));
+
+	if (og == NULL)
+		return -ENOMEM;
+	og->g = g;
+	og->next = o->guards;
+	o->guards = og;
+	return 0;
+}
+
+void
+observe_guard_remove(struct observe *o, struct guard *g)
+{
+	for (struct observe_guard **p = &o->guards; *p != NULL; p = &(*p)->next) {
+		if ((*p)->g == g) {
+			struct observe_guard *og = *p;
+
+			*p = og->next;
+			free(og);
+			return;
+		}
+	}
+}
+
+void
+observe_reconfigure(struct observe *o, const struct config *cfg)
+{
+	if (strcmp(o->cfg->metrics_listen, cfg->metrics_listen) != 0)
+		log_warn("[metrics] listen is now %s: that takes effect when oomguard restarts",
+		    cfg->metrics_listen);
+	o->cfg = cfg;
+}
+
+/* Run the hook for info now, if [hook] asks for its event. */
+static void
+hook_start(struct observe *o, const struct hook_info *info)
+{
+	int r;
+
+	if (o->cfg->hook_exec[0] == '\0' || !(o->cfg->hook_on & 1U << info->event))
+		return;
+	r = hook_run(o->hooks, o->cfg->hook_exec, info, o->cfg->hook_timeout_usec, NULL, NULL);
+	if (r == -EBUSY)
+		log_warn("hook %s: not run: %d hooks are running already",
+		    config_hook_event_name(info->event), HOOK_RUNNING_MAX);
+	else if (r < 0)
+		log_warn("hook %s: cannot run %s: %s", config_hook_event_name(info->event),
+		    o->cfg->hook_exec, strerror(-r));
+}
+
+static struct hook_info
+info_for(const struct observe *o, struct guard *g, enum hook_event e, uint64_t level, int sig)
+{
+	struct guard_status st = guard_status(g);
+	struct guard_view v;
+
+	guard_view(g, &v);
+	return (struct hook_info){ .event = e,
+		.cgroup = guard_dir(g),
+		.name = o->name,
+		.metric_bytes = st.metric_bytes,
+		.limit_bytes = st.limit_bytes,
+		.level_bytes = level,
+		.pid = v.target_pid,
+		.signo = sig,
+		.dry_run = o->cfg->dry_run };
+}
+
+/* The hooks that waited for memory to spare: the metric under the gc
+ * level (or no level to be under). */
+static void
+hooks_due(struct observe *o, struct observe_guard *og)
+{
+	struct guard_status st = guard_status(og->g);
+
+	if (st.levels.gc_bytes != POLICY_OFF && st.metric_bytes >= st.levels.gc_bytes)
+		return;
+	if (og->kill.due) {
+		og->kill.due = false;
+		hook_start(o, &og->kill.info);
+	}
+	if (og->rescue.due) {
+		og->rescue.due = false;
+		hook_start(o, &og->rescue.info);
+	}
+}
+
+void
+observe_sampled(struct observe *o, struct guard *g, const struct guard_result *res)
+{
+	struct observe_guard *og = o->guards;
+	struct guard_status st = guard_status(g);
+	struct guard_view v;
+	uint64_t now = realtime_usec();
+
+	while (og != NULL && og->g != g)
+		og = og->next;
+	if (og == NULL || !res->sampled)
+		return;
+	guard_view(g, &v);
+	if (v.stage == POLICY_NONE)
+		og->episode_told = false;
+	if (res->rescue) {
+		og->last_usec[METRICS_ACTION_RESCUE] = now;
+		og->rescue = (struct observe_due){ true, info_for(o, g, HOOK_RESCUE, 0, 0) };
+	}
+	switch (res->action) {
+	case POLICY_GC:
+		og->last_usec[METRICS_ACTION_GC] = now;
+		if (!og->episode_told && !res->rescue) {
+			struct hook_info i =
+			    info_for(o, g, HOOK_GC_EPISODE, st.levels.gc_bytes, o->cfg->gc_signal);
+
+			og->episode_told = true;
+			hook_start(o, &i);
+		}
+		break;
+	case POLICY_RESTART:
+		og->last_usec[METRICS_ACTION_RESTART] = now;
+		if (!res->rescue) {
+			struct hook_info i = info_for(
+			    o, g, HOOK_RESTART, st.levels.restart_bytes, o->cfg->restart_signal);
+
+			hook_start(o, &i);
+		}
+		break;
+	case POLICY_KILL:
+		og->last_usec[METRICS_ACTION_KILL] = now;
+		if (!res->rescue)
+			og->kill = (struct observe_due){ true,
+				info_for(o, g, HOOK_KILL, st.levels.kill_bytes, SIGKILL) };
+		break;
+	default:
+		break;
+	}
+	if (!res->rescue)
+		hooks_due(o, og);
+}

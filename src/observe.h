@@ -1,0 +1,50 @@
+/*
+ * observe.h: what the loop shows and tells of its guards: the metrics
+ * endpoint ([metrics] listen, metrics.c), with the guards as its
+ * provider, and the hooks ([hook], hook.c) run on what a sample did. The
+ * loop makes one, adds its guards and hands it each sample's result; this
+ * module keeps the rest (the last actions' times, the hooks due).
+ *
+ * A hook runs after what it tells of (docs/metrics.md): after the first
+ * gc request of an episode, after the restart signal, and after a kill
+ * level's SIGKILL or a rescue only once the metric is back under the gc
+ * level, so that a hook is never forked into a cgroup that is frozen or
+ * at its kill level, and never on the rescue path.
+ */
+#ifndef OOMGUARD_OBSERVE_H
+#define OOMGUARD_OBSERVE_H
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "guard.h"
+
+struct observe;
+
+/* For the loop on base, with cfg (which must outlive it, or be replaced
+ * by observe_reconfigure()); name is the guards' label (the unit), or
+ * NULL. Starts the endpoint when [metrics] listen names an address: a
+ * failure to listen is logged and oomguard goes on without it. Return it,
+ * or NULL when out of memory (logged). */
+struct observe *observe_new(struct event_base *base, const struct config *cfg, const char *name);
+
+/* Stop the endpoint, kill the hooks still running, free o. NULL is
+ * allowed. */
+void observe_free(struct observe *o);
+
+/* Show g from now on. Return 0, or -ENOMEM. */
+int observe_guard_add(struct observe *o, struct guard *g);
+
+/* g was freed: show it no more. */
+void observe_guard_remove(struct observe *o, struct guard *g);
+
+/* A new configuration (a reload): the hooks' program, events and
+ * timeout. A new [metrics] listen takes effect at the next start (said
+ * in the log). */
+void observe_reconfigure(struct observe *o, const struct config *cfg);
+
+/* g was sampled and did res: note the time of its action and run the
+ * hooks due. */
+void observe_sampled(struct observe *o, struct guard *g, const struct guard_result *res);
+
+#endif
