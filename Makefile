@@ -16,7 +16,7 @@ SYSTEMD    ?= 1
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libevent inih
+PKGS       := libevent inih jansson
 ifeq ($(SYSTEMD),1)
 PKGS       += libsystemd
 endif
@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_dockerjson check_labels
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -58,6 +58,8 @@ check_inputs_MODS  := inputs units config log
 check_knob_MODS    := knob inputs memctl memcg file units config log
 check_hints_MODS   := hints config units log
 check_stats_MODS   := stats
+check_dockerjson_MODS := dockerjson
+check_labels_MODS  := labels dockerjson config units log
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
@@ -92,7 +94,7 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := units config cgroup memcg psi action unit args
+FUZZ_HARNESSES := units config cgroup memcg psi action unit args dockerjson
 fuzz_units_MODS  := units
 fuzz_config_MODS := config units log
 fuzz_cgroup_MODS := cgroup file
@@ -100,6 +102,7 @@ fuzz_memcg_MODS  := memcg file
 fuzz_psi_MODS    := psi file
 fuzz_action_MODS := action file
 fuzz_unit_MODS   := unit
+fuzz_dockerjson_MODS := dockerjson labels config units log
 # fuzz_args includes main.c itself, to reach its static argument parser.
 fuzz_args_MODS   := $(filter-out main,$(SRCS:src/%.c=%))
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
