@@ -16,7 +16,7 @@ SYSTEMD    ?= 1
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libevent inih jansson
+PKGS       := libevent inih jansson libcurl
 ifeq ($(SYSTEMD),1)
 PKGS       += libsystemd
 endif
@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_dockerjson check_labels
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_dockerjson check_labels check_docker
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -60,6 +60,7 @@ check_hints_MODS   := hints config units log
 check_stats_MODS   := stats
 check_dockerjson_MODS := dockerjson
 check_labels_MODS  := labels dockerjson config units log
+check_docker_MODS  := docker dockerjson log
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
@@ -139,7 +140,7 @@ DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev 
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
              docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless clang-14 libfuzzer-14-dev \
              clang-tools-14 \
-             libjansson-dev prometheus
+             libjansson-dev prometheus libcurl4-openssl-dev
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -168,13 +169,17 @@ check-faults: $(BUILD)/oomguard $(WORKLOADS)
 # libsystemd has no static library: the static build is always SYSTEMD=0.
 # ld warns that libevent's unused resolver helpers would need glibc's NSS
 # at run time; oomguard never resolves a name.
-STATIC_PKGS := libevent_core inih
+# The Docker Engine client (docker.c, libcurl) is left out: libcurl's
+# static library pulls in TLS, LDAP and Kerberos, and the host agent it
+# serves runs on the host, not in an image.
+STATIC_PKGS := libevent_core inih jansson
+STATIC_SRCS := $(filter-out src/docker.c,$(SRCS))
 static: $(BUILD)/oomguard-static
 
-$(BUILD)/oomguard-static: $(SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
+$(BUILD)/oomguard-static: $(STATIC_SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
 	$(CC) -static-pie -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) \
 		-DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=0 \
-		$(shell $(PKG_CONFIG) --cflags $(STATIC_PKGS)) -o $@ $(SRCS) \
+		$(shell $(PKG_CONFIG) --cflags $(STATIC_PKGS)) -o $@ $(STATIC_SRCS) \
 		-Wl,-z,relro,-z,now $(LDFLAGS) $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS))
 
 # The image, the field scenario in a real Docker engine, the static binary
