@@ -185,8 +185,12 @@ $(BUILD)/oomguard-static: $(STATIC_SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
 # The image, the field scenario in a real Docker engine, the static binary
 # in a busybox image, the sidecar form and the runtime examples
 # (tests/docker/run.sh says what it installs, starts and builds).
-check-docker: deps
-	bash tests/docker/run.sh
+check-docker: deps $(BUILD)/tests/dkclient
+	DKCLIENT=$(abspath $(BUILD)/tests/dkclient) bash tests/docker/run.sh
+
+# The Engine client alone, one line per callback (tests/docker/test_client.sh).
+$(BUILD)/tests/dkclient: tests/docker/dkclient.c $(BUILD)/docker.o $(BUILD)/dockerjson.o $(BUILD)/log.o | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
 # The sidecar under a real systemd: PID 1 of a container made from a local
 # Debian base, with every capability the host allows (tests/systemd/run.sh).
@@ -208,10 +212,10 @@ check-asan:
 
 lint:
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.[ch] tests/workload/*.c \
-		tests/fuzz/*.[ch]
+		tests/fuzz/*.[ch] tests/docker/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit \
-		tests/workload tests/fuzz
+		tests/workload tests/fuzz tests/docker
 	rm -rf $(BUILD)/scan
 	scan-build-14 --status-bugs -o $(BUILD)/scan/report $(MAKE) -s -j$$(nproc) BUILD=$(BUILD)/scan/build all
 

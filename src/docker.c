@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "docker.h"
 #include "log.h"
@@ -308,8 +309,13 @@ req_done(struct docker *d, struct req *r, CURLcode result)
 	}
 	if (r->overflow)
 		snprintf(what, sizeof(what), "a reply over %zu bytes", r->max);
+	else if (result == CURLE_COULDNT_CONNECT && access(d->socket_path, F_OK) < 0)
+		snprintf(what, sizeof(what), "%s: %s", d->socket_path, strerror(errno));
+	else if (result == CURLE_COULDNT_CONNECT)
+		snprintf(what, sizeof(what), "%s: %s", d->socket_path, curl_easy_strerror(result));
 	else if (result != CURLE_OK)
-		snprintf(what, sizeof(what), "%s",
+		snprintf(what, sizeof(what), "%s%s",
+		    r->kind == REQ_EVENTS ? "the events stream broke: " : "",
 		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(result));
 	else if (r->kind == REQ_EVENTS && status == 200)
 		snprintf(what, sizeof(what), "the events stream ended");
