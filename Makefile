@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_dockerjson check_labels check_docker
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_dockerjson check_labels check_docker check_cgscan
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -61,6 +61,7 @@ check_stats_MODS   := stats
 check_dockerjson_MODS := dockerjson
 check_labels_MODS  := labels dockerjson config units log
 check_docker_MODS  := docker dockerjson log
+check_cgscan_MODS  := cgscan cgroup file
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
@@ -154,9 +155,9 @@ deps:
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_DEFAULT_TIMEOUT=30 $$t; done
 
-check-integration: $(BUILD)/oomguard $(WORKLOADS)
+check-integration: $(BUILD)/oomguard $(WORKLOADS) $(BUILD)/tests/check_cgscan
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
-		bash tests/integration/run.sh
+		CHECK_CGSCAN=$(abspath $(BUILD)/tests/check_cgscan) bash tests/integration/run.sh
 
 # The fault matrix (tests/faults/, docs/testing.md): the real binary under
 # each fault, with its expected outcome.
