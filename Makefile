@@ -141,7 +141,7 @@ DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev 
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
              docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless clang-14 libfuzzer-14-dev \
              clang-tools-14 \
-             libjansson-dev prometheus libcurl4-openssl-dev
+             libjansson-dev prometheus libcurl4-openssl-dev python3-yaml
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -255,6 +255,8 @@ install: $(BUILD)/oomguard
 	mkdir -p $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin/oomguard|$(SBINDIR)/oomguard|' systemd/oomguard@.service \
 		>$(DESTDIR)$(UNITDIR)/oomguard@.service
+	sed 's|/usr/local/sbin/oomguard|$(SBINDIR)/oomguard|' systemd/oomguard-docker.service \
+		>$(DESTDIR)$(UNITDIR)/oomguard-docker.service
 
 clean:
 	rm -rf build
