@@ -1027,8 +1027,9 @@ pattern_handler(void *user, const char *section, const char *key, const char *ra
 		snprintf(p->match, sizeof(p->match), "%s", value);
 		return 1;
 	}
-	snprintf(p->set[p->nset].key, sizeof(p->set[0].key), "%s", key);
-	snprintf(p->set[p->nset].value, sizeof(p->set[0].value), "%s", value);
+	/* Both lengths were checked by pattern_check() and above. */
+	memcpy(p->set[p->nset].key, key, strlen(key) + 1);
+	memcpy(p->set[p->nset].value, value, strlen(value) + 1);
 	p->set[p->nset++].line = ctx->file.line;
 	return 1;
 }

@@ -89,6 +89,30 @@ req_new(struct docker *d, enum req_kind kind, const char *path, size_t max)
 }
 
 static void
+req_destroy(struct req *r)
+{
+	if (r->d->events == r)
+		r->d->events = NULL;
+	curl_multi_remove_handle(r->d->multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	free(r->buf);
+	free(r);
+}
+
+/* Every request in flight stopped and freed. */
+static void
+req_free_all(struct docker *d)
+{
+	struct req *r = d->reqs, *next;
+
+	d->reqs = NULL;
+	for (; r != NULL; r = next) {
+		next = r->next;
+		req_destroy(r);
+	}
+}
+
+static void
 req_free(struct req *r)
 {
 	struct req **p;
@@ -99,12 +123,7 @@ req_free(struct req *r)
 			break;
 		}
 	}
-	if (r->d->events == r)
-		r->d->events = NULL;
-	curl_multi_remove_handle(r->d->multi, r->easy);
-	curl_easy_cleanup(r->easy);
-	free(r->buf);
-	free(r);
+	req_destroy(r);
 }
 
 static size_t
@@ -161,8 +180,7 @@ engine_lost(struct docker *d, const char *what)
 	char why[512];
 	struct timeval tv;
 
-	while (d->reqs != NULL)
-		req_free(d->reqs);
+	req_free_all(d);
 	d->pending = 0;
 	snprintf(why, sizeof(why), "%s; reconnecting in %llums", what,
 	    (unsigned long long)(d->backoff_usec / 1000));
@@ -345,6 +363,8 @@ collect(struct docker *d)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (r == NULL)
+			continue;
 		if (r == d->events)
 			events_handle(d);
 		req_done(d, r, msg->data.result);
@@ -474,8 +494,7 @@ docker_free(struct docker *d)
 {
 	if (d == NULL)
 		return;
-	while (d->reqs != NULL)
-		req_free(d->reqs);
+	req_free_all(d);
 	if (d->multi != NULL)
 		curl_multi_cleanup(d->multi);
 	if (d->timer != NULL)
