@@ -39,7 +39,7 @@ SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_dockerjson check_labels check_docker check_cgscan
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_guard check_dockerjson check_labels check_docker check_cgscan
 check_units_MODS  := units
 check_config_MODS := config units log
 check_cgroup_MODS := cgroup file
@@ -58,6 +58,8 @@ check_inputs_MODS  := inputs units config log
 check_knob_MODS    := knob inputs memctl memcg file units config log
 check_hints_MODS   := hints config units log
 check_stats_MODS   := stats
+check_guard_MODS   := guard guard_sample guard_notify respond knob rescue action inputs policy \
+                      schedule episode stats memcg memctl cgroup notify psi file units config log
 check_dockerjson_MODS := dockerjson
 check_labels_MODS  := labels dockerjson config units log
 check_docker_MODS  := docker dockerjson log

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "probe.h"
 #include "unit.h"
-#include "watch.h"
+#include "loop.h"
 
 #ifndef OOMGUARD_VERSION
 #define OOMGUARD_VERSION "0.1.0"
@@ -549,8 +549,8 @@ main(int argc, char **argv)
 		                   "--cgroup PATH, --pid PID or --unit NAME to watch a cgroup");
 	log_init_journal();
 	reload_args = &a;
-	struct watch_opts wo = { a.proc_root, a.fs_root, a.app_argv, a.pid, a.unit,
+	struct loop_opts lo = { a.proc_root, a.fs_root, a.app_argv, a.pid, a.unit,
 		a.app_argv == NULL ? config_reload : NULL };
 
-	return watch_run(&c, &wo);
+	return loop_run(&c, &lo);
 }

@@ -3,11 +3,11 @@
  * targets are (the main target held open, the child, the group, the
  * cgroup), what they are sent and how it is logged, and the rescue of a
  * frozen cgroup with the reserve it needs (held, released, taken again).
- * The signalling is action.c's, the reserve rescue.c's; this file wires
- * them to the loop's state. respond_rescue() is on the rescue path.
+ * The signalling is action.c's, the reserve rescue.c's; this file is the
+ * guard's acting part, on its state (guard_state.h). respond_rescue() is
+ * on the rescue path.
  */
 #include <errno.h>
-#include <event2/event.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,86 +23,34 @@
 #include "rescue.h"
 #include "respond.h"
 #include "units.h"
-#include "watch.h"
+#include "guard.h"
+#include "guard_state.h"
+#include "stats.h"
 
 /* ---- the main target ---- */
 
-static void
-target_end_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct watch *w = arg;
-
-	(void)fd;
-	(void)what;
-	log_info("the target (pid %d) has ended; no main target left", (int)w->target.pid);
-	respond_target_detach(w);
-}
-
-/* Drop the main target of a watch without an app. */
-void
-respond_target_detach(struct watch *w)
-{
-	if (w->target_ev != NULL)
-		event_free(w->target_ev);
-	w->target_ev = NULL;
-	action_target_close(&w->target);
-}
-
-/* The main target of a watch without an app (--pid, or a unit's main
- * process): held open from now on, and only if it is in the watched
- * cgroup. A new target is a new generation for the policy. Return 0 or
- * -errno (-EXDEV outside the cgroup), logged. */
 int
-respond_target_attach(struct watch *w, pid_t pid)
+respond_target_caught(struct guard *g, int sig)
 {
-	int r;
-
-	respond_target_detach(w);
-	w->generation++;
-	w->target_started_usec = watch_now_usec();
-	w->handler_warned = false;
-	r = action_target_open(w->opts->proc_root, pid, -1, &w->target);
-	if (r == 0)
-		r = action_in_cgroup(&w->actx, pid);
-	if (r <= 0) {
-		log_error("cannot take pid %d as the target: %s", (int)pid,
-		    r == 0 ? "it is not in the watched cgroup" : strerror(-r));
-		action_target_close(&w->target);
-		return r == 0 ? -EXDEV : r;
-	}
-	w->target_ev = event_new(w->base, w->target.pidfd, EV_READ, target_end_cb, w);
-	(void)watch_event_add(w->target_ev, NULL, "the watch of the target's end");
-	log_info("target: pid %d", (int)pid);
-	return 0;
+	if (!g->has_target)
+		return -ESRCH;
+	/* The exec gate: until its exec a process shows the handlers of
+	 * the one that forked it, which its program has not installed. */
+	if (!g->target_execed)
+		return 0;
+	if (g->target.pidfd >= 0)
+		return action_target_caught(&g->target, sig);
+	return action_caught(g->p.proc_root, g->target_pid, sig);
 }
 
-int
-respond_target_caught(struct watch *w, int sig)
-{
-	if (w->target.pidfd >= 0)
-		return action_target_caught(&w->target, sig);
-	if (w->have_child)
-		return action_caught(w->opts->proc_root, w->child.pid, sig);
-	return -ESRCH;
-}
-
-static bool
-has_main_target(const struct watch *w)
-{
-	return w->have_child || w->target.pidfd >= 0;
-}
-
-/* Whether there is anyone to signal: the main target; or, in a watch
- * without an app, the cgroup's processes, unless the main target is the
- * one wanted (--pid, --unit, target = main) and it is gone. */
 bool
-respond_targets_exist(const struct watch *w)
+respond_targets_exist(const struct guard *g)
 {
-	if (has_main_target(w))
+	if (g->has_target)
 		return true;
-	if (w->opts->app_argv != NULL)
+	if (g->p.main == GUARD_MAIN_APP)
 		return false;
-	return w->cfg->target != TARGET_MAIN || (w->opts->pid == 0 && w->opts->unit == NULL);
+	return g->cfg->target != TARGET_MAIN || g->p.main == GUARD_MAIN_NONE;
 }
 
 /* Whether a gc request may go to the main target: with require_handler,
@@ -112,24 +60,22 @@ respond_targets_exist(const struct watch *w)
  * target, after its start-up, when it has had the time to install it;
  * never while the cgroup is frozen (no logging before the rescue). */
 bool
-respond_gc_allowed(struct watch *w, uint64_t now, bool frozen)
+respond_gc_allowed(struct guard *g, uint64_t now, bool frozen)
 {
-	uint64_t started = w->have_child ? w->child.started_usec : w->target_started_usec;
 	char s[UNITS_BUF];
 	int r;
 
-	if (!w->cfg->gc_require_handler || w->cfg->target != TARGET_MAIN || !has_main_target(w))
+	if (!g->cfg->gc_require_handler || g->cfg->target != TARGET_MAIN || !g->has_target)
 		return true;
-	r = respond_target_caught(w, w->cfg->gc_signal);
+	r = respond_target_caught(g, g->cfg->gc_signal);
 	if (r > 0)
 		return true;
-	if (r == 0 && !frozen && !w->handler_warned &&
-	    now - started >= w->cfg->restart_startup_usec) {
+	if (r == 0 && !frozen && !g->handler_warned &&
+	    now - g->target_started_usec >= g->cfg->restart_startup_usec) {
 		log_warn("the app (pid %d) does not handle %s: no gc requests until it does "
 		         "(require_handler = yes)",
-		    (int)(w->have_child ? w->child.pid : w->target.pid),
-		    units_format_signal(w->cfg->gc_signal, s));
-		w->handler_warned = true;
+		    (int)g->target_pid, units_format_signal(g->cfg->gc_signal, s));
+		g->handler_warned = true;
 	}
 	return false;
 }
@@ -137,13 +83,13 @@ respond_gc_allowed(struct watch *w, uint64_t now, bool frozen)
 /* ---- actions ---- */
 
 static int
-action_signal_for(const struct watch *w, enum policy_action a)
+action_signal_for(const struct guard *g, enum policy_action a)
 {
 	switch (a) {
 	case POLICY_GC:
-		return w->cfg->gc_signal;
+		return g->cfg->gc_signal;
 	case POLICY_RESTART:
-		return w->cfg->restart_signal;
+		return g->cfg->restart_signal;
 	default:
 		return SIGKILL;
 	}
@@ -151,30 +97,30 @@ action_signal_for(const struct watch *w, enum policy_action a)
 
 /* Send sig to the configured targets. Return 0 or -errno; *ret says who. */
 static int
-send_to_targets(struct watch *w, int sig, bool need_handler, struct action_result *ret)
+send_to_targets(struct guard *g, int sig, bool need_handler, struct action_result *ret)
 {
 	struct action_result res = { 0, 0, 0, 0 };
 	int r;
 
-	switch (w->cfg->target) {
+	switch (g->cfg->target) {
 	case TARGET_MAIN:
-		if (w->target.pidfd >= 0)
-			r = action_signal_target(&w->actx, &w->target, sig, need_handler, &res);
-		else if (w->have_child)
+		if (g->target.pidfd >= 0)
+			r = action_signal_target(&g->actx, &g->target, sig, need_handler, &res);
+		else if (g->has_target)
 			r = action_signal_main(
-			    &w->actx, w->child.pid, w->child.pidfd, sig, need_handler, &res);
-		else if (w->opts->pid > 0 || w->opts->unit != NULL)
+			    &g->actx, g->target_pid, g->target_pidfd, sig, need_handler, &res);
+		else if (g->p.main != GUARD_MAIN_NONE)
 			return -ESRCH;
 		else
-			r = action_signal_cgroup(&w->actx, 0, sig, need_handler, &res);
+			r = action_signal_cgroup(&g->actx, 0, sig, need_handler, &res);
 		break;
 	case TARGET_GROUP:
-		if (!w->have_child)
+		if (g->p.main != GUARD_MAIN_APP || !g->has_target)
 			return -ESRCH;
-		r = action_signal_cgroup(&w->actx, w->child.pid, sig, need_handler, &res);
+		r = action_signal_cgroup(&g->actx, g->target_pid, sig, need_handler, &res);
 		break;
 	default:
-		r = action_signal_cgroup(&w->actx, 0, sig, need_handler, &res);
+		r = action_signal_cgroup(&g->actx, 0, sig, need_handler, &res);
 		break;
 	}
 	if (r == 0)
@@ -183,54 +129,70 @@ send_to_targets(struct watch *w, int sig, bool need_handler, struct action_resul
 }
 
 static void
-log_action(const struct watch *w, enum policy_action a, int sig, pid_t pid, const char *outcome,
+log_action(const struct guard *g, enum policy_action a, int sig, pid_t pid, const char *outcome,
     bool quiet)
 {
 	char m[UNITS_BUF], l[UNITS_BUF], s[UNITS_BUF], msg[256];
-	uint64_t pct = w->limit_bytes ? w->metric_bytes * 10000 / w->limit_bytes : 0;
+	uint64_t pct = g->limit_bytes ? g->metric_bytes * 10000 / g->limit_bytes : 0;
 	struct log_field f[] = {
 		{ "level", policy_action_name(a), 0 },
-		{ "metric_bytes", NULL, (long long)w->metric_bytes },
-		{ "limit_bytes", NULL, (long long)w->limit_bytes },
+		{ "metric_bytes", NULL, (long long)g->metric_bytes },
+		{ "limit_bytes", NULL, (long long)g->limit_bytes },
 		{ "action", units_format_signal(sig, s), 0 }, { "pid", NULL, (long long)pid },
 		{ "outcome", outcome, 0 },
 		{ "percent", LOG_HUNDREDTHS, (long long)pct }, /* last: left out without a limit */
 	};
 	char of[64] = " (no limit)";
 
-	if (w->limit_bytes)
+	if (g->limit_bytes)
 		snprintf(of, sizeof(of), " of %s (%" PRIu64 ".%02" PRIu64 "%%)",
-		    units_format_human(w->limit_bytes, l), pct / 100, pct % 100);
+		    units_format_human(g->limit_bytes, l), pct / 100, pct % 100);
 	snprintf(msg, sizeof(msg), "%s: %s %s%s, %s to pid %d: %s", policy_action_name(a),
-	    config_metric_name(w->cfg->metric), units_format_human(w->metric_bytes, m), of, s,
+	    config_metric_name(g->cfg->metric), units_format_human(g->metric_bytes, m), of, s,
 	    (int)pid, outcome);
 	log_fields(quiet         ? LOG_LVL_DEBUG
 	        : a == POLICY_GC ? LOG_LVL_INFO
 	                         : LOG_LVL_WARN,
-	    msg, f, (int)(sizeof(f) / sizeof(f[0])) - (w->limit_bytes ? 0 : 1));
+	    msg, f, (int)(sizeof(f) / sizeof(f[0])) - (g->limit_bytes ? 0 : 1));
 }
 
 /* A restart or kill of the app is oomguard's doing: its end is restarted
- * (on-watchdog) and logged with why. */
+ * (on-watchdog) and logged with why, which the sample's result carries
+ * to the entrypoint. */
 static void
-note_app_ending(struct watch *w, enum policy_action a)
+note_app_ending(struct guard *g, enum policy_action a)
 {
-	if ((a == POLICY_RESTART || a == POLICY_KILL) && w->have_child) {
-		w->by_watchdog = true;
+	if ((a == POLICY_RESTART || a == POLICY_KILL) && g->p.main == GUARD_MAIN_APP &&
+	    g->has_target) {
 		/* policy_kill_due(): the kill level, or the restart's grace. */
-		w->watchdog_why = a == POLICY_RESTART ? "restart level"
-		    : w->policy.target_restart_sent && w->metric_bytes < w->levels.kill_bytes
+		g->ending_why = a == POLICY_RESTART ? "restart level"
+		    : g->policy.target_restart_sent && g->metric_bytes < g->levels.kill_bytes
 		    ? "the restart signal's grace ran out"
 		    : "kill level";
 	}
 }
 
-void
-respond_act(struct watch *w, enum policy_action a)
+/* Count a signal that went out (or, in a dry run, was logged) and the
+ * time from the sample's start (now) to it. */
+static void
+count_action(struct guard *g, enum policy_action a, uint64_t now)
 {
-	int sig = action_signal_for(w, a);
-	bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
-	struct action_result res = { 0, 0, 0, w->have_child ? w->child.pid : w->target.pid };
+	if (a == POLICY_GC)
+		g->stats.gc_requests++;
+	else if (a == POLICY_RESTART)
+		g->stats.restarts++;
+	else if (a == POLICY_KILL)
+		g->stats.kills++;
+	if (a != POLICY_NONE)
+		stats_observe(&g->stats.reaction_usec, guard_now_usec() - now);
+}
+
+void
+respond_act(struct guard *g, enum policy_action a, uint64_t now)
+{
+	int sig = action_signal_for(g, a);
+	bool need_handler = a == POLICY_GC && g->cfg->gc_require_handler;
+	struct action_result res = { 0, 0, 0, g->has_target ? g->target_pid : 0 };
 	char outcome[160];
 	bool quiet;
 	int r;
@@ -238,15 +200,18 @@ respond_act(struct watch *w, enum policy_action a)
 	/* A dry run logs every decision at info (they cannot take effect:
 	 * at most one gc request per cooldown), and nothing it did not send
 	 * is taken as done. */
-	if (w->cfg->dry_run) {
-		log_action(w, a, sig, res.pid, "dry run, not sent", false);
+	if (g->cfg->dry_run) {
+		log_action(g, a, sig, res.pid, "dry run, not sent", false);
+		count_action(g, a, now);
 		return;
 	}
 	/* Otherwise only the first gc request of an episode is logged at
 	 * info; the repeats at debug, summed up by respond_gc_summary(). */
-	quiet = a == POLICY_GC && !episode_request(&w->gc_log, watch_now_usec(), w->metric_bytes);
-	note_app_ending(w, a);
-	r = send_to_targets(w, sig, need_handler, &res);
+	quiet = a == POLICY_GC && !episode_request(&g->gc_log, guard_now_usec(), g->metric_bytes);
+	note_app_ending(g, a);
+	r = send_to_targets(g, sig, need_handler, &res);
+	if (r == 0 && res.sent > 0)
+		count_action(g, a, now);
 	if (r < 0)
 		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-r));
 	else if (res.sent == 0)
@@ -259,13 +224,13 @@ respond_act(struct watch *w, enum policy_action a)
 	/* A gc request that found no process able to take it says so at
 	 * debug level: it repeats every cooldown. */
 	log_action(
-	    w, a, sig, res.pid, outcome, quiet || (a == POLICY_GC && r == 0 && res.sent == 0));
+	    g, a, sig, res.pid, outcome, quiet || (a == POLICY_GC && r == 0 && res.sent == 0));
 	if (a != POLICY_GC)
-		knob_high_lift(&w->knob);
+		knob_high_lift(&g->knob);
 }
 
 static void
-log_gc_summary(const struct watch *w, const struct episode_summary *s)
+log_gc_summary(const struct guard *g, const struct episode_summary *s)
 {
 	char lo[UNITS_BUF], hi[UNITS_BUF], l[UNITS_BUF], fr[UNITS_BUF], msg[256];
 	uint64_t tenths = (s->span_usec + 50000) / 100000;
@@ -275,7 +240,7 @@ log_gc_summary(const struct watch *w, const struct episode_summary *s)
 		{ "span_usec", NULL, (long long)s->span_usec },
 		{ "metric_min_bytes", NULL, (long long)s->min_bytes },
 		{ "metric_max_bytes", NULL, (long long)s->max_bytes },
-		{ "limit_bytes", NULL, (long long)w->limit_bytes },
+		{ "limit_bytes", NULL, (long long)g->limit_bytes },
 		{ "freed_per_request_bytes", NULL, (long long)s->freed_bytes },
 	};
 
@@ -283,20 +248,20 @@ log_gc_summary(const struct watch *w, const struct episode_summary *s)
 	    "gc: %u more request%s in %" PRIu64 ".%" PRIu64 "s, %s %s to %s of %s, %s freed per "
 	    "request",
 	    s->requests, s->requests == 1 ? "" : "s", tenths / 10, tenths % 10,
-	    config_metric_name(w->cfg->metric), units_format_human(s->min_bytes, lo),
+	    config_metric_name(g->cfg->metric), units_format_human(s->min_bytes, lo),
 	    units_format_human(s->max_bytes, hi),
-	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
+	    g->limit_bytes ? units_format_human(g->limit_bytes, l) : "no limit",
 	    units_format_human(s->freed_bytes, fr));
 	log_fields(LOG_LVL_INFO, msg, f, sizeof(f) / sizeof(f[0]));
 }
 
 void
-respond_gc_summary(struct watch *w, uint64_t now)
+respond_gc_summary(struct guard *g, uint64_t now)
 {
 	struct episode_summary s;
 
-	if (episode_sample(&w->gc_log, now, w->metric_bytes, w->policy.in_episode, &s))
-		log_gc_summary(w, &s);
+	if (episode_sample(&g->gc_log, now, g->metric_bytes, g->policy.in_episode, &s))
+		log_gc_summary(g, &s);
 }
 
 /* ---- the rescue (rescue.c holds the rule this path keeps) ---- */
@@ -304,130 +269,130 @@ respond_gc_summary(struct watch *w, uint64_t now)
 /* Is oomguard itself in the watched cgroup (or below it)? Then a reserve
  * it holds is charged there. */
 static bool
-self_inside(const struct watch *w)
+self_inside(const struct guard *g)
 {
 	struct cgroup self;
-	size_t n = strlen(w->cg.dir);
+	size_t n = strlen(g->cg.dir);
 
-	if (cgroup_find_pid(w->opts->proc_root, w->opts->fs_root, 0, &self) < 0)
+	if (cgroup_find_pid(g->p.proc_root, g->p.fs_root, 0, &self) < 0)
 		return false;
-	return strncmp(self.dir, w->cg.dir, n) == 0 && (self.dir[n] == '\0' || self.dir[n] == '/');
+	return strncmp(self.dir, g->cg.dir, n) == 0 && (self.dir[n] == '\0' || self.dir[n] == '/');
 }
 
 /* The reserve's mode for the watched cgroup, and its limit file opened
  * in limit mode. */
 void
-respond_reserve_open(struct watch *w)
+respond_reserve_open(struct guard *g)
 {
-	enum reserve_mode mode = w->cfg->reserve_mode;
+	enum reserve_mode mode = g->cfg->reserve_mode;
 	bool inside;
 	int r;
 
-	rescue_close(&w->rescue);
-	w->rescue_ok = false;
-	if (w->cfg->reserve_size.kind == THRESHOLD_NONE) {
+	rescue_close(&g->rescue);
+	g->rescue_ok = false;
+	if (g->cfg->reserve_size.kind == THRESHOLD_NONE) {
 		log_info("reserve: none; a frozen cgroup gets SIGKILL");
 		return;
 	}
-	inside = self_inside(w);
+	inside = self_inside(g);
 	if (mode == RESERVE_AUTO)
 		mode = inside ? RESERVE_MEMORY : RESERVE_LIMIT;
-	r = rescue_open(&w->rescue, mode, w->cg.dir, w->cg.version);
-	w->rescue_ok = r == 0;
+	r = rescue_open(&g->rescue, mode, g->cg.dir, g->cg.version);
+	g->rescue_ok = r == 0;
 	if (r < 0)
 		log_info("reserve: cannot open the limit of %s for writing: %s; a frozen cgroup "
 		         "gets SIGKILL",
-		    w->cg.dir, strerror(-r));
+		    g->cg.dir, strerror(-r));
 	else if (mode == RESERVE_MEMORY && !inside)
 		log_warn("reserve: oomguard is not in %s, so a reserve it holds cannot wake it; "
 		         "[reserve] mode = limit can",
-		    w->cg.dir);
+		    g->cg.dir);
 }
 
 /* Hold the reserve for the current limit: at start (before the app), and
  * again once the episode a rescue began is over; a limit raised for a rescue is put
  * back then. Not on the rescue path: this maps, writes and logs. */
 void
-respond_reserve_sync(struct watch *w)
+respond_reserve_sync(struct guard *g)
 {
-	uint64_t want = rescue_size(&w->cfg->reserve_size, w->limit_bytes);
+	uint64_t want = rescue_size(&g->cfg->reserve_size, g->limit_bytes);
 	char h[UNITS_BUF], l[UNITS_BUF], how[64];
 	int r;
 
 	/* The first take does not wait: a cgroup already over a level at
 	 * start is the one most likely to freeze. */
-	if (!w->rescue_ok || (w->policy.in_episode && w->reserve_taken) || w->cfg->dry_run)
+	if (!g->rescue_ok || (g->policy.in_episode && g->reserve_taken) || g->cfg->dry_run)
 		return;
-	if (w->rescue.raised) {
-		r = rescue_restore(&w->rescue);
+	if (g->rescue.raised) {
+		r = rescue_restore(&g->rescue);
 		if (r < 0) {
-			log_warn("cannot put the limit of %s back to %s: %s; retrying", w->cg.dir,
-			    units_format_human(w->rescue.limit_bytes, l), strerror(-r));
+			log_warn("cannot put the limit of %s back to %s: %s; retrying", g->cg.dir,
+			    units_format_human(g->rescue.limit_bytes, l), strerror(-r));
 			return;
 		}
 		if (r == 0)
 			log_info("reserve: limit put back to %s",
-			    units_format_human(w->rescue.limit_bytes, l));
+			    units_format_human(g->rescue.limit_bytes, l));
 		else
 			log_info("reserve: the limit of %s was changed since the rescue raised it; "
 			         "left as it is",
-			    w->cg.dir);
+			    g->cg.dir);
 	}
-	if (w->rescue.held && w->rescue.bytes == want &&
-	    (w->rescue.mode == RESERVE_MEMORY || w->rescue.limit_bytes == w->limit_bytes))
+	if (g->rescue.held && g->rescue.bytes == want &&
+	    (g->rescue.mode == RESERVE_MEMORY || g->rescue.limit_bytes == g->limit_bytes))
 		return;
 	/* A new limit wants a new size: the old reserve is dropped, never
 	 * released (that would raise the new limit by the old reserve). */
-	rescue_drop(&w->rescue);
+	rescue_drop(&g->rescue);
 	if (want == 0)
 		return;
-	r = rescue_take(&w->rescue, want, w->limit_bytes);
+	r = rescue_take(&g->rescue, want, g->limit_bytes);
 	if (r < 0) {
-		if (!w->reserve_failing)
+		if (!g->reserve_failing)
 			log_warn("cannot hold a reserve of %s: %s; a frozen cgroup gets SIGKILL "
 			         "until it can",
 			    units_format_human(want, h), strerror(-r));
-		w->reserve_failing = true;
+		g->reserve_failing = true;
 		return;
 	}
-	w->reserve_failing = false;
-	if (w->rescue.mode == RESERVE_LIMIT)
+	g->reserve_failing = false;
+	if (g->rescue.mode == RESERVE_LIMIT)
 		snprintf(how, sizeof(how), " (the limit is raised by it for a rescue)");
-	else if (w->rescue.locked_bytes == w->rescue.bytes)
+	else if (g->rescue.locked_bytes == g->rescue.bytes)
 		snprintf(how, sizeof(how), " (locked)");
 	else
 		snprintf(how, sizeof(how), " (%s of it locked: RLIMIT_MEMLOCK)",
-		    units_format_human(w->rescue.locked_bytes, l));
+		    units_format_human(g->rescue.locked_bytes, l));
 	log_info("reserve: holding %s%s%s", units_format_human(want, h), how,
-	    w->reserve_taken ? " again" : "");
-	w->reserve_taken = true;
+	    g->reserve_taken ? " again" : "");
+	g->reserve_taken = true;
 }
 
 static void
-log_rescue(const struct watch *w, enum policy_action a, int sig, const struct action_result *res,
+log_rescue(const struct guard *g, enum policy_action a, int sig, const struct action_result *res,
     int sent, int released, uint64_t reserve_bytes)
 {
 	char m[UNITS_BUF], l[UNITS_BUF], sg[UNITS_BUF], rb[UNITS_BUF], msg[448], outcome[160];
 	struct log_field f[] = {
 		{ "event", "rescue", 0 },
 		{ "level", policy_action_name(a), 0 },
-		{ "metric_bytes", NULL, (long long)w->metric_bytes },
-		{ "limit_bytes", NULL, (long long)w->limit_bytes },
+		{ "metric_bytes", NULL, (long long)g->metric_bytes },
+		{ "limit_bytes", NULL, (long long)g->limit_bytes },
 		{ "action", a == POLICY_NONE ? "none" : units_format_signal(sig, sg), 0 },
 		{ "pid", NULL, (long long)res->pid },
 		{ "reserve_bytes", NULL, (long long)reserve_bytes },
 		{ "outcome", outcome, 0 },
 		{ "percent", LOG_HUNDREDTHS,
-		    w->limit_bytes ? (long long)(w->metric_bytes * 10000 / w->limit_bytes) : 0 },
+		    g->limit_bytes ? (long long)(g->metric_bytes * 10000 / g->limit_bytes) : 0 },
 	};
 
-	if (w->cfg->dry_run)
+	if (g->cfg->dry_run)
 		snprintf(outcome, sizeof(outcome), "dry run, not sent, reserve kept");
-	else if (a == POLICY_NONE && (w->policy.target_restart_sent || w->policy.target_kill_sent))
+	else if (a == POLICY_NONE && (g->policy.target_restart_sent || g->policy.target_kill_sent))
 		snprintf(outcome, sizeof(outcome), "the signal sent before is pending");
 	else if (a == POLICY_NONE)
 		snprintf(outcome, sizeof(outcome), "nothing to send%s",
-		    w->kernel_kills ? " (the kernel's OOM killer ends it)" : "");
+		    g->kernel_kills ? " (the kernel's OOM killer ends it)" : "");
 	else if (sent < 0)
 		snprintf(outcome, sizeof(outcome), "not sent: %s", strerror(-sent));
 	else
@@ -435,15 +400,15 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
 	snprintf(msg, sizeof(msg),
 	    "rescue: the cgroup %s at %s of %s; %s %s to pid %d (%s), then released the %s "
 	    "reserve%s%s",
-	    w->about_to_freeze ? "is about to freeze (full memory stalls within the reserve)"
+	    g->about_to_freeze ? "is about to freeze (full memory stalls within the reserve)"
 	                       : "froze",
-	    units_format_human(w->metric_bytes, m),
-	    w->limit_bytes ? units_format_human(w->limit_bytes, l) : "no limit",
+	    units_format_human(g->metric_bytes, m),
+	    g->limit_bytes ? units_format_human(g->limit_bytes, l) : "no limit",
 	    policy_action_name(a), a == POLICY_NONE ? "-" : sg, (int)res->pid, outcome,
 	    units_format_human(reserve_bytes, rb), released < 0 ? ": " : "",
 	    released < 0 ? strerror(-released) : "");
 	log_fields(
-	    LOG_LVL_WARN, msg, f, (int)(sizeof(f) / sizeof(f[0])) - (w->limit_bytes ? 0 : 1));
+	    LOG_LVL_WARN, msg, f, (int)(sizeof(f) / sizeof(f[0])) - (g->limit_bytes ? 0 : 1));
 }
 
 /*
@@ -454,32 +419,37 @@ log_rescue(const struct watch *w, enum policy_action a, int sig, const struct ac
  * signalling opens files. The rescue path's rule is in rescue.c.
  */
 void
-respond_rescue(struct watch *w, enum policy_action a)
+respond_rescue(struct guard *g, enum policy_action a, uint64_t now)
 {
-	int sig = action_signal_for(w, a), sent = -ESRCH, released = 0;
-	struct action_result res = { 0, 0, 0, w->target.pid };
-	uint64_t reserve_bytes = w->rescue.bytes;
+	int sig = action_signal_for(g, a), sent = -ESRCH, released = 0;
+	struct action_result res = { 0, 0, 0, g->target.pid };
+	uint64_t reserve_bytes = g->rescue.bytes;
 
-	note_app_ending(w, a);
-	if (!w->cfg->dry_run) {
-		if (a != POLICY_NONE && w->target.pidfd >= 0)
-			sent = action_signal_target(&w->actx, &w->target, sig, false, &res);
-		released = rescue_release(&w->rescue);
+	note_app_ending(g, a);
+	if (!g->cfg->dry_run) {
+		if (a != POLICY_NONE && g->target.pidfd >= 0)
+			sent = action_signal_target(&g->actx, &g->target, sig, false, &res);
+		released = rescue_release(&g->rescue);
 	}
-	if (!w->cfg->dry_run && a != POLICY_NONE &&
-	    (w->cfg->target != TARGET_MAIN || w->target.pidfd < 0)) {
+	if (!g->cfg->dry_run && a != POLICY_NONE &&
+	    (g->cfg->target != TARGET_MAIN || g->target.pidfd < 0)) {
 		struct action_result more = { 0, 0, 0, 0 };
 		/* With memory to spare again the handlers can be read: a gc
 		 * request reaches only those that catch it, as outside a
 		 * rescue (an unhandled one would end the process). */
-		bool need_handler = a == POLICY_GC && w->cfg->gc_require_handler;
+		bool need_handler = a == POLICY_GC && g->cfg->gc_require_handler;
 
-		if (send_to_targets(w, sig, need_handler, &more) == 0 && sent < 0) {
+		if (send_to_targets(g, sig, need_handler, &more) == 0 && sent < 0) {
 			sent = more.sent > 0 ? 0 : -ESRCH;
 			res = more;
 		}
 	}
-	log_rescue(w, a, sig, &res, sent, released, reserve_bytes);
+	if (!g->cfg->dry_run) {
+		g->stats.rescues++;
+		if (sent == 0)
+			count_action(g, a, now);
+	}
+	log_rescue(g, a, sig, &res, sent, released, reserve_bytes);
 	if (a != POLICY_GC && a != POLICY_NONE)
-		knob_high_lift(&w->knob);
+		knob_high_lift(&g->knob);
 }

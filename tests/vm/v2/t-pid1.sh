@@ -98,18 +98,20 @@ else
 	fail v2-pid1-forward "$got of 5 signals arrived, exit $WAITED (want 0)" -- "$TMP/trap"
 fi
 
-# An app that ignores SIGTERM is killed a grace period later.
-start=$(now_ms)
+# An app that ignores SIGTERM is killed a grace period later: never
+# before it (the guarantee); how long after is the machine's load, and
+# wait_pid's bound catches a SIGKILL that never comes.
 oomguard --log-level warn --grace 1s -- sh -c 'trap "" TERM; while :; do sleep 0.1; done' &
 og=$!
 usleep 500000
+start=$(now_ms)
 kill -TERM "$og"
 wait_pid 50 "$og"
 ms=$(($(now_ms) - start))
-if [ "$WAITED" = 137 ] && [ "$ms" -ge 1500 ] && [ "$ms" -lt 4000 ]; then
-	pass v2-pid1-grace "SIGTERM ignored: SIGKILL after the grace period, exit 137 (${ms} ms)"
+if [ "$WAITED" = 137 ] && [ "$ms" -ge 1000 ]; then
+	pass v2-pid1-grace "SIGTERM ignored: SIGKILL after the grace period, exit 137 (${ms} ms after SIGTERM)"
 else
-	fail v2-pid1-grace "exit $WAITED after ${ms} ms (want 137 after 1.5-4 s)"
+	fail v2-pid1-grace "exit $WAITED ${ms} ms after SIGTERM (want 137, not before the 1 s grace)"
 fi
 
 orphan_test child guard

@@ -1,0 +1,286 @@
+/*
+ * guard_sample.c: the path of a sample, in the order it runs: read
+ * (memcg.c), inputs (inputs.c, pure), policy (policy.c, pure), act
+ * (respond.c, knob.c), schedule (schedule.c, pure). The levels for a new
+ * limit are taken before any decision and announced (logged, v1
+ * thresholds, memory.high) after the act when the cgroup is frozen.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "guard.h"
+#include "guard_state.h"
+#include "log.h"
+#include "respond.h"
+#include "units.h"
+
+static const char *
+fmt_size(uint64_t bytes, char *buf)
+{
+	if (bytes == POLICY_OFF)
+		return "off";
+	return units_format_human(bytes, buf);
+}
+
+/* Take the levels for a limit. Return whether they changed: they are
+ * then to be announced (levels_announce), after the act when the cgroup
+ * is frozen. */
+static bool
+levels_take(struct guard *g, uint64_t limit_bytes)
+{
+	if (g->levels_set && g->limit_bytes == limit_bytes)
+		return false;
+	g->levels = inputs_levels(g->cfg, limit_bytes);
+	g->limit_bytes = limit_bytes;
+	g->levels_set = true;
+	return true;
+}
+
+/* New levels: log them, register the v1 thresholds again, set
+ * memory.high for them. */
+static void
+levels_announce(struct guard *g)
+{
+	const struct policy_levels *lv = &g->levels;
+	char a[UNITS_BUF], b[UNITS_BUF], d[UNITS_BUF], e[UNITS_BUF], l[UNITS_BUF];
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+
+	log_info("limit %s: gc at %s, restart at %s, kill at %s, rearm below %s",
+	    g->limit_bytes ? units_format_human(g->limit_bytes, l) : "none",
+	    fmt_size(lv->gc_bytes, a), fmt_size(lv->restart_bytes, b), fmt_size(lv->kill_bytes, d),
+	    fmt_size(lv->rearm_bytes, e));
+	if (config_check_limit(g->cfg, g->limit_bytes, err, sizeof(err)) < 0)
+		log_warn("%s; the strongest action due wins", err);
+	if (lv->gc_bytes == POLICY_OFF && lv->restart_bytes == POLICY_OFF &&
+	    lv->kill_bytes == POLICY_OFF && !g->nolimit_warned) {
+		log_warn("the cgroup has no limit and every level is a percentage of it: no gc, "
+		         "restart or kill until a limit is set (or give the levels as sizes, "
+		         "--gc-at 700M); oomguard still %s",
+		    g->p.main == GUARD_MAIN_APP ? "runs the app, passes signals on and reaps"
+		                                : "watches the cgroup");
+		g->nolimit_warned = true;
+	}
+	guard_notify_thresholds(g);
+	knob_high_apply(&g->knob, &g->cfg->watch_high, g->limit_bytes, lv->restart_bytes);
+}
+
+/* The next poll, or 0 when nothing is watched. */
+static uint64_t
+schedule_next(const struct guard *g)
+{
+	if (!g->watching)
+		return 0;
+	if (g->have_sample && g->levels_set)
+		return schedule_interval(
+		    &g->sched, &g->levels, g->metric_bytes, g->policy.in_episode);
+	return g->cfg->poll_min_usec;
+}
+
+static void
+kills_log(struct guard *g, uint64_t kills)
+{
+	g->stats.kernel_oom_kills += kills;
+	if (kills > 0)
+		log_warn("the kernel OOM-killed %" PRIu64
+		         " process(es) in %s (oom_kill counter %" PRIu64 ")",
+		    kills, g->cg.dir, g->events.oom_kills);
+}
+
+void
+guard_kernel_events(struct guard *g)
+{
+	struct memcg_sample s;
+	uint64_t kills;
+	bool throttled;
+
+	if (!g->watching || memcg_read(&g->mem, &s) < 0)
+		return;
+	throttled = inputs_events_update(&g->events, &s, &kills);
+	kills_log(g, kills);
+	if (throttled)
+		log_debug("memory.events: high %" PRIu64 " max %" PRIu64 ": throttled",
+		    s.events.high, s.events.max);
+}
+
+/* What a sample found that is logged only after the act: the path of a
+ * frozen cgroup logs nothing before the reserve is released. */
+struct sample_notes {
+	bool enomem;    /* the read failed with ENOMEM: frozen, the last sample stands in */
+	bool throttled; /* the v2 high or max counter rose */
+	uint64_t kills; /* OOM kills by the kernel since the last sample */
+};
+
+/* Read a sample into *ret. Return 1 to go on with it, 0 when there is
+ * none this time, -1 when the cgroup is gone (unwatched: *ret_gone says
+ * why). ENOMEM means the cgroup is frozen (allocations in system calls
+ * fail there): the last sample stands in, logged after the act. */
+static int
+sample_read(
+    struct guard *g, struct memcg_sample *ret, struct sample_notes *notes, const char **ret_gone)
+{
+	int r = memcg_read(&g->mem, ret);
+
+	if (r == 0) {
+		g->read_errno = 0;
+		notes->throttled = inputs_events_update(&g->events, ret, &notes->kills);
+		return 1;
+	}
+	if (r == -ENODEV || r == -ENOENT) {
+		guard_unwatch(g);
+		*ret_gone = "the watched cgroup was removed";
+		return -1;
+	}
+	if (r == -ENOMEM && g->have_sample) {
+		notes->enomem = true;
+		*ret = g->sample;
+		return 1;
+	}
+	if (r != -ENOMEM && r != g->read_errno)
+		log_warn("cannot read memory usage of %s: %s; retrying", g->cg.dir, strerror(-r));
+	if (r != -ENOMEM)
+		g->read_errno = r;
+	return 0;
+}
+
+/* The policy's question for this sample, and its answer: the one call of
+ * policy_eval(). */
+static enum policy_action
+decide(struct guard *g, uint64_t now, bool frozen, bool *ret_rescue)
+{
+	struct policy_input in = {
+		.now_usec = now,
+		.metric_bytes = g->metric_bytes,
+		.frozen = frozen,
+		.throttled = g->throttled,
+		.target_alive = respond_targets_exist(g) && !g->quiesced,
+		.target_started_usec = g->target_started_usec,
+		.target_generation = g->generation,
+		.rescue = frozen && g->rescue.held,
+		.kernel_kills = g->kernel_kills,
+	};
+
+	if (in.rescue) {
+		in.gc_allowed = respond_gc_allowed(g, now, true);
+		in.restart_caught = respond_target_caught(g, g->cfg->restart_signal) > 0;
+	} else {
+		in.gc_allowed = g->metric_bytes >= g->levels.gc_bytes || g->throttled
+		    ? respond_gc_allowed(g, now, frozen)
+		    : true;
+	}
+	*ret_rescue = in.rescue;
+	return policy_eval(&g->policy, &g->levels, &g->timing, &in);
+}
+
+/* After the act: what the sample found, logged. */
+static void
+sample_log(struct guard *g, const struct sample_notes *notes, enum policy_action a, const char *why)
+{
+	kills_log(g, notes->kills);
+	if (g->pressure_new != NULL)
+		log_info("memory pressure (%s): polling every %s for %s", g->pressure_new,
+		    units_format_duration(g->cfg->poll_min_usec, (char[UNITS_BUF]){ 0 }),
+		    units_format_duration(g->cfg->psi.window_usec, (char[UNITS_BUF]){ 0 }));
+	g->pressure_new = NULL;
+	if (notes->enomem && g->read_errno != -ENOMEM)
+		log_warn("cannot read memory usage of %s: %s (the cgroup is frozen)", g->cg.dir,
+		    strerror(ENOMEM));
+	g->read_errno = notes->enomem ? -ENOMEM : g->read_errno;
+	if (a != POLICY_NONE)
+		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, g->metric_bytes,
+		    policy_action_name(a));
+}
+
+/* The limit the levels count from: inputs_limit() told what oomguard
+ * itself wrote (the reserve's raise, memory.high). */
+static uint64_t
+sample_limit(const struct guard *g, const struct memcg_sample *s)
+{
+	struct inputs_own own = {
+		.limit_raised = g->rescue.raised,
+		.limit_bytes = g->rescue.limit_bytes,
+		.raised_bytes = g->rescue.raised_bytes,
+	};
+
+	knob_own(&g->knob, &own);
+	return inputs_limit(s, &own);
+}
+
+/* The inputs of a sample read into s: the metric, the limit and its
+ * levels, frozen or about to be, the kernel's killer and throttling.
+ * Return whether the cgroup is frozen; *ret_changed: new levels. */
+static bool
+sample_inputs(struct guard *g, const struct memcg_sample *s, const struct sample_notes *notes,
+    bool *ret_changed)
+{
+	uint64_t limit = sample_limit(g, s);
+	bool frozen = notes->enomem || (s->has_oom_control && s->under_oom);
+
+	g->sample = *s;
+	g->have_sample = true;
+	g->metric_bytes = memcg_metric(s, g->cfg->metric);
+	g->about_to_freeze = !frozen && guard_notify_about_to_freeze(g, s, limit);
+	g->kernel_kills = inputs_kernel_kills(s, g->mem.version);
+	g->throttled = notes->throttled;
+	/* The levels are the limit's before any decision, frozen or not (a
+	 * cgroup frozen at the first sample has no others). */
+	*ret_changed = levels_take(g, limit);
+	return frozen || g->about_to_freeze;
+}
+
+/* The live set's estimate: the metric's low point after a gc request
+ * that took effect (the policy says when one has). */
+static void
+sample_live_estimate(struct guard *g, enum policy_action a)
+{
+	if (a == POLICY_GC || g->metric_bytes < g->gc_low_bytes)
+		g->gc_low_bytes = g->metric_bytes;
+	if (g->policy.gc_ever && g->policy.gc_effect)
+		g->stats.live_bytes_estimate = g->gc_low_bytes;
+}
+
+struct guard_result
+guard_sample(struct guard *g, uint64_t now, const char *why)
+{
+	struct guard_result res = { .action = POLICY_NONE };
+	struct memcg_sample s;
+	struct sample_notes notes = { 0 };
+	bool frozen, changed;
+	int r;
+
+	if (!g->watching)
+		return res;
+	r = sample_read(g, &s, &notes, &res.gone);
+	if (r <= 0) {
+		res.next_usec = schedule_next(g);
+		return res;
+	}
+	if (guard_notify_psi_poll(g, now))
+		g->pressure_new = "psi averages";
+	frozen = sample_inputs(g, &s, &notes, &changed);
+	/* Announcing new levels logs and writes, which waits for after a
+	 * rescue. */
+	if (changed && !frozen)
+		levels_announce(g);
+	res.action = decide(g, now, frozen, &res.rescue);
+	g->ending_why = NULL;
+	if (res.rescue)
+		respond_rescue(g, res.action, now);
+	else if (res.action != POLICY_NONE)
+		respond_act(g, res.action, now);
+	respond_gc_summary(g, now);
+	sample_log(g, &notes, res.action, why);
+	if (changed && frozen)
+		levels_announce(g);
+	respond_reserve_sync(g);
+	g->metric_bytes = knob_reclaim(&g->knob, g->cfg, &g->mem, g->limit_bytes,
+	    g->levels.gc_bytes, g->metric_bytes, g->throttled, now);
+	sample_live_estimate(g, res.action);
+	res.sampled = true;
+	res.ending_why = g->ending_why;
+	res.limit_changed = changed;
+	res.limit_bytes = g->limit_bytes;
+	res.next_usec = schedule_next(g);
+	stats_observe(&g->stats.sample_usec, guard_now_usec() - now);
+	return res;
+}

@@ -1,0 +1,381 @@
+/*
+ * check_guard.c: a guard (guard.h) against copies of the v2 and v1
+ * fixture trees (proc and cgroupfs as plain files), sampled as the loop
+ * samples it but without one: the levels from the limit, a sample above
+ * gc that returns a gc action, counts it and reaches a real process, a
+ * the exec gate of a child, a limit changed by the operator, a cgroup frozen at the first sample,
+ * and two guards on two trees that share nothing.
+ */
+#include <check.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "guard.h"
+#include "units.h"
+#include "fixture.h"
+#include "suite.h"
+
+#define MiB (1ULL << 20)
+
+/* A copy of a fixture tree: its proc root, its fs root and the cgroup. */
+struct fx {
+	char root[64];
+	char proc[96];
+	char dir[224];
+	const char *path; /* the cgroup as guard_watch() is given it */
+};
+
+#define V2_PATH "/sys/fs/cgroup/test"
+#define V1_PATH "/sys/fs/cgroup/memory/process_api/7855fb0c0c1de9d4b0337360aecab08e/oomguard-fixture"
+
+static void
+fx_make(struct fx *f, const char *tree, const char *path)
+{
+	char cmd[256];
+
+	strcpy(f->root, "/tmp/check_guard_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->root));
+	snprintf(cmd, sizeof(cmd), "cp -r tests/fixtures/%s/. %s/", tree, f->root);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(f->proc, sizeof(f->proc), "%s/proc", f->root);
+	snprintf(f->dir, sizeof(f->dir), "%s%s", f->root, path);
+	f->path = path;
+	/* No process of the fixture's is ever signalled. */
+	fixture_put(f->dir, "cgroup.procs", "");
+}
+
+/* The v2 tree with memory.max and memory.current set (bytes). */
+static void
+fx_v2(struct fx *f, uint64_t max_bytes, uint64_t current_bytes)
+{
+	char text[32];
+
+	fx_make(f, "v2", V2_PATH);
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)max_bytes);
+	fixture_put(f->dir, "memory.max", text);
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)current_bytes);
+	fixture_put(f->dir, "memory.current", text);
+	fixture_put(f->dir, "memory.high", "max\n");
+}
+
+/* The defaults (gc 75%, restart 90%, kill 97%), no reserve, no PSI, the
+ * usage as the metric. */
+static void
+cfg_make(struct config *c)
+{
+	config_defaults(c);
+	c->reserve_size = (struct threshold){ THRESHOLD_NONE, 0 };
+	c->psi.enabled = false;
+	c->metric = METRIC_USAGE;
+}
+
+static struct guard *
+guard_on(const struct config *c, const struct fx *f)
+{
+	struct guard_params p = { f->proc, f->root, GUARD_MAIN_NONE };
+	struct guard *g = guard_new(c, &p);
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(guard_watch(g, f->path, 0, false), 0);
+	ck_assert(guard_watching(g));
+	return g;
+}
+
+/* The first sample takes the levels of the limit and announces them. */
+START_TEST(test_levels_from_limit)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	struct guard_status st;
+
+	cfg_make(&c);
+	fx_v2(&f, 256 * MiB, 100 * MiB);
+	g = guard_on(&c, &f);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(r.sampled);
+	ck_assert(r.limit_changed);
+	ck_assert_uint_eq(r.limit_bytes, 256 * MiB);
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert_uint_gt(r.next_usec, 0);
+	st = guard_status(g);
+	ck_assert_uint_eq(st.metric_bytes, 100 * MiB);
+	ck_assert_uint_eq(st.levels.gc_bytes, 192 * MiB);
+	ck_assert_uint_eq(st.levels.restart_bytes, 256 * MiB * 90 / 100);
+	ck_assert_uint_eq(st.levels.kill_bytes, 256 * MiB * 97 / 100);
+	/* the same limit again: nothing new */
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(!r.limit_changed);
+	ck_assert_uint_eq(guard_stats(g)->sample_usec.count, 2);
+	guard_free(g);
+	fixture_remove(f.root);
+}
+END_TEST
+
+static int usr1_pipe[2];
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	(void)!write(usr1_pipe[1], "g", 1);
+}
+
+/* A process that catches SIGUSR1 (and says so on usr1_pipe), put into
+ * the fixture's cgroup as far as the guard can tell: cgroup.procs and its
+ * /proc files there. Return its pid. */
+static pid_t
+child_in(const struct fx *f)
+{
+	char name[160], text[64], c;
+	int ready[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(usr1_pipe), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		signal(SIGUSR1, on_usr1);
+		(void)!write(ready[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	close(ready[1]);
+	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	fixture_put(f->dir, "cgroup.procs", text);
+	snprintf(name, sizeof(name), "%s/%d", f->proc, (int)pid);
+	ck_assert_int_eq(mkdir(name, 0755), 0);
+	snprintf(name, sizeof(name), "%d/cgroup", (int)pid);
+	fixture_put(f->proc, name, "0::/test\n");
+	snprintf(name, sizeof(name), "%d/status", (int)pid);
+	/* SIGUSR1 is signal 10: bit 9 of SigCgt. */
+	fixture_put(f->proc, name, "Name:\tchild\nSigCgt:\t0000000000000200\n");
+	return pid;
+}
+
+/* Whether the child's handler ran within a second. */
+static bool
+child_caught(void)
+{
+	struct pollfd p = { usr1_pipe[0], POLLIN, 0 };
+	char c;
+
+	return poll(&p, 1, 1000) == 1 && read(usr1_pipe[0], &c, 1) == 1 && c == 'g';
+}
+
+/* Above the gc level: the sample returns the gc action, the signal
+ * reaches the cgroup's process, and it is counted. */
+START_TEST(test_gc_counted)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	const struct stats *s;
+	pid_t pid;
+	int status;
+
+	cfg_make(&c);
+	fx_v2(&f, 256 * MiB, 200 * MiB);
+	pid = child_in(&f);
+	g = guard_on(&c, &f);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_GC);
+	ck_assert(!r.rescue);
+	ck_assert_ptr_null(r.ending_why);
+	ck_assert(child_caught());
+	s = guard_stats(g);
+	ck_assert_uint_eq(s->gc_requests, 1);
+	ck_assert_uint_eq(s->restarts + s->kills + s->rescues, 0);
+	ck_assert_uint_eq(s->reaction_usec.count, 1);
+	/* The request took effect (the metric fell a sixteenth): the live
+	 * set's estimate is the low point after it. */
+	fixture_put(f.dir, "memory.current", "125829120\n");
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	guard_free(g);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(usr1_pipe[0]);
+	close(usr1_pipe[1]);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* The exec gate: a child not yet exec'd shows the handlers of the
+ * process that forked it, so no gc signal goes to it whatever its SigCgt
+ * says; once exec'd, the same child gets it. */
+START_TEST(test_exec_gate)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	struct guard_params p;
+	pid_t pid;
+	int status;
+
+	cfg_make(&c);
+	c.target = TARGET_MAIN;
+	fx_v2(&f, 256 * MiB, 200 * MiB);
+	pid = child_in(&f);
+	p = (struct guard_params){ f.proc, f.root, GUARD_MAIN_APP };
+	g = guard_new(&c, &p);
+	ck_assert_int_eq(guard_watch(g, f.path, 0, false), 0);
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), false });
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert(!child_caught());
+	ck_assert_uint_eq(guard_stats(g)->gc_requests, 0);
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), true });
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_GC);
+	ck_assert(child_caught());
+	ck_assert_uint_eq(guard_stats(g)->gc_requests, 1);
+	ck_assert_uint_eq(guard_stats(g)->app_starts, 2);
+	guard_free(g);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(usr1_pipe[0]);
+	close(usr1_pipe[1]);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* The operator changes the limit: the next sample takes the levels of the
+ * new one, and oomguard writes nothing to the limit. */
+START_TEST(test_limit_change)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+
+	cfg_make(&c);
+	fx_v2(&f, 256 * MiB, 100 * MiB);
+	g = guard_on(&c, &f);
+	(void)guard_sample(g, guard_now_usec(), "test");
+	fixture_put(f.dir, "memory.max", "536870912\n");
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(r.limit_changed);
+	ck_assert_uint_eq(r.limit_bytes, 512 * MiB);
+	ck_assert_uint_eq(guard_status(g).levels.gc_bytes, 384 * MiB);
+	ck_assert_uint_eq(fixture_get(f.dir, "memory.max"), 512 * MiB);
+	/* lowered under the usage's gc level: the gc level of the new limit */
+	fixture_put(f.dir, "memory.max", "125829120\n");
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(r.limit_changed);
+	ck_assert_uint_eq(guard_status(g).levels.gc_bytes, 90 * MiB);
+	ck_assert_int_eq(r.action, POLICY_GC);
+	ck_assert_uint_eq(fixture_get(f.dir, "memory.max"), 120 * MiB);
+	guard_free(g);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* A v1 cgroup frozen (under_oom 1) at the very first sample, with restart
+ * and kill off: its levels are the limit's from the first decision, so
+ * nothing is due but what the gc level allows; never SIGKILL. */
+START_TEST(test_frozen_first_sample)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+
+	cfg_make(&c);
+	c.restart_at = (struct threshold){ THRESHOLD_NONE, 0 };
+	c.kill_at = (struct threshold){ THRESHOLD_NONE, 0 };
+	fx_make(&f, "legacy", V1_PATH);
+	fixture_put(f.dir, "memory.usage_in_bytes", "268435456\n");
+	fixture_put(f.dir, "memory.oom_control", "oom_kill_disable 1\nunder_oom 1\noom_kill 0\n");
+	g = guard_on(&c, &f);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(r.sampled);
+	ck_assert(r.limit_changed);
+	ck_assert_uint_eq(guard_status(g).levels.kill_bytes, POLICY_OFF);
+	ck_assert_int_ne(r.action, POLICY_KILL);
+	ck_assert_uint_eq(guard_stats(g)->kills, 0);
+	guard_free(g);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* Two guards on two trees: each has its own limit, levels, policy and
+ * counters; sampling or freeing one leaves the other as it was. */
+START_TEST(test_two_guards)
+{
+	struct config c;
+	struct fx fa, fb;
+	struct guard *a, *b;
+	struct guard_result r;
+
+	cfg_make(&c);
+	c.dry_run = true;
+	fx_v2(&fa, 256 * MiB, 200 * MiB);
+	fx_v2(&fb, 512 * MiB, 100 * MiB);
+	a = guard_on(&c, &fa);
+	b = guard_on(&c, &fb);
+	ck_assert_str_ne(guard_dir(a), guard_dir(b));
+	r = guard_sample(a, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_GC);
+	r = guard_sample(b, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	/* a again: its limit and levels are as it left them */
+	r = guard_sample(a, guard_now_usec(), "test");
+	ck_assert(!r.limit_changed);
+	ck_assert_uint_eq(guard_stats(a)->gc_requests, 1);
+	ck_assert_uint_eq(guard_stats(b)->gc_requests, 0);
+	ck_assert_uint_eq(guard_status(a).levels.gc_bytes, 192 * MiB);
+	ck_assert_uint_eq(guard_status(b).levels.gc_bytes, 384 * MiB);
+	ck_assert_uint_eq(guard_status(b).metric_bytes, 100 * MiB);
+	/* b over its gc level now: its first request, a's episode apart */
+	fixture_put(fb.dir, "memory.current", "429496729\n");
+	r = guard_sample(b, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_GC);
+	ck_assert_uint_eq(guard_stats(b)->gc_requests, 1);
+	ck_assert_uint_eq(guard_stats(a)->gc_requests, 1);
+	guard_free(a);
+	fixture_remove(fa.root);
+	r = guard_sample(b, guard_now_usec(), "test");
+	ck_assert(r.sampled);
+	ck_assert_uint_eq(guard_status(b).limit_bytes, 512 * MiB);
+	guard_free(b);
+	fixture_remove(fb.root);
+}
+END_TEST
+
+static Suite *
+guard_suite(void)
+{
+	Suite *s = suite_create("guard");
+	TCase *tc = tcase_create("guard");
+
+	tcase_add_test(tc, test_levels_from_limit);
+	tcase_add_test(tc, test_gc_counted);
+	tcase_add_test(tc, test_exec_gate);
+	tcase_add_test(tc, test_limit_change);
+	tcase_add_test(tc, test_frozen_first_sample);
+	tcase_add_test(tc, test_two_guards);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return suite_run(guard_suite());
+}
