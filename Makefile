@@ -181,7 +181,7 @@ static: $(BUILD)/oomguard-static
 
 $(BUILD)/oomguard-static: $(STATIC_SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
 	$(CC) -static-pie -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) \
-		-DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=0 \
+		-DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=0 -DOOMGUARD_DOCKER=0 \
 		$(shell $(PKG_CONFIG) --cflags $(STATIC_PKGS)) -o $@ $(STATIC_SRCS) \
 		-Wl,-z,relro,-z,now $(LDFLAGS) $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS))
 
