@@ -69,7 +69,7 @@ UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
 WORKLOADS := $(patsubst tests/workload/%.c,$(BUILD)/workload/%,$(wildcard tests/workload/*.c))
 
-.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench \
+.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench bench-agent \
         fuzz check-fuzz check-faults soak
 
 all: $(BUILD)/oomguard
@@ -188,8 +188,9 @@ $(BUILD)/oomguard-static: $(STATIC_SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
 # The image, the field scenario in a real Docker engine, the static binary
 # in a busybox image, the sidecar form and the runtime examples
 # (tests/docker/run.sh says what it installs, starts and builds).
-check-docker: deps $(BUILD)/tests/dkclient
-	DKCLIENT=$(abspath $(BUILD)/tests/dkclient) bash tests/docker/run.sh
+check-docker: deps $(BUILD)/oomguard $(BUILD)/tests/dkclient
+	OOMGUARD=$(abspath $(BUILD)/oomguard) DKCLIENT=$(abspath $(BUILD)/tests/dkclient) \
+		bash tests/docker/run.sh
 
 # The Engine client alone, one line per callback (tests/docker/test_client.sh).
 $(BUILD)/tests/dkclient: tests/docker/dkclient.c $(BUILD)/docker.o $(BUILD)/dockerjson.o $(BUILD)/log.o | $(BUILD)/tests
@@ -242,6 +243,12 @@ demo: deps all $(WORKLOADS)
 bench: deps all $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/bench/bench.sh
+	$(MAKE) bench-agent
+
+# The host agent's cost with 1, 50 and 200 guarded cgroups (tests/bench/agent.sh).
+bench-agent: all $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/bench/agent.sh
 
 # The soak (tests/soak/run.sh): oomguard guarding a churning app for
 # SOAK_SECS (3600), a row of figures a minute and a PNG; not in make test.
