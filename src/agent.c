@@ -45,6 +45,7 @@ struct entry {
 	char key[PATH_MAX];  /* a container's id, or a cgroup's path under the root */
 	char name[PATH_MAX]; /* what the log calls it */
 	struct config cfg;   /* the file's configuration with its labels or pattern over it */
+	pid_t pid;           /* a container's PID 1 as the host sees it; 0 for a cgroup */
 	struct guard *g;
 	struct event *timer; /* its next sample, when sooner than the idle tick */
 	bool idle;           /* sampled by the idle tick */
@@ -278,6 +279,12 @@ container_seen(const struct dockerjson_container *c, void *arg)
 	struct config *cfg;
 	int r;
 
+	/* Restarted while the engine was away: a new PID 1, and with the
+	 * cgroupfs driver a new cgroup: guarded afresh. */
+	if (e != NULL && e->pid != c->pid) {
+		entry_free(e);
+		e = NULL;
+	}
 	if (e != NULL) {
 		/* docker update, or the engine back: its limit is read anew
 		 * at once, its levels follow within this sample. */
@@ -299,9 +306,12 @@ container_seen(const struct dockerjson_container *c, void *arg)
 		return;
 	}
 	snprintf(name, sizeof(name), "container %s", c->name);
-	if (entry_add(a, c->id, name, cfg, "", c->pid) != NULL)
+	e = entry_add(a, c->id, name, cfg, "", c->pid);
+	if (e != NULL) {
+		e->pid = c->pid;
 		log_info("container %s: guarded (pid %d, limit %llu bytes)", c->name, c->pid,
 		    (unsigned long long)c->memory_bytes);
+	}
 	free(cfg);
 }
 
