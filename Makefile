@@ -16,7 +16,9 @@ SYSTEMD    ?= 1
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libevent inih jansson libcurl
+PKGS       := libevent inih jansson
+# libcurl is loaded at run time by docker.c (dlopen): its headers only.
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 ifeq ($(SYSTEMD),1)
 PKGS       += libsystemd
 endif
@@ -31,9 +33,9 @@ HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) \
               -DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=$(SYSTEMD) \
-              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
+              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CURL_CFLAGS) -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -ldl
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)

@@ -519,9 +519,13 @@ agent_start(struct agent *a)
 #if OOMGUARD_DOCKER
 		struct docker_callbacks dcb = { container_seen, container_gone, engine_changed, a };
 
-		a->docker = docker_new(a->base, a->cfg->docker_socket, &dcb);
-		if (a->docker == NULL)
-			return -ENOMEM;
+		char err[256];
+
+		a->docker = docker_new(a->base, a->cfg->docker_socket, &dcb, err, sizeof(err));
+		if (a->docker == NULL) {
+			log_error("docker: cannot start the Engine client: %s", err);
+			return -errno;
+		}
 		log_info("docker: guarding the containers labelled %s=true (engine %s)",
 		    LABELS_ENABLE, a->cfg->docker_socket);
 		docker_start(a->docker);

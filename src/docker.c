@@ -12,6 +12,8 @@
  * end, or a failed list, loses the engine: back-off, then a new session.
  */
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,80 @@
 
 #include "docker.h"
 #include "log.h"
+
+/* libcurl is loaded when a client is made (docker_new()), not linked:
+ * oomguard locks its memory (mlockall), and libcurl with the libraries
+ * it needs (TLS, LDAP, Kerberos, ...) would add some 16 MiB of locked
+ * pages to every oomguard, guarding a Docker host or not. */
+#define CURL_LIBRARY "libcurl.so.4"
+
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
+	CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+} cu;
+
+/* Load libcurl once. Return 0, or -ELIBACC with dlerror()'s text in err. */
+static int
+curl_load(char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+#define SYM(field, name) { name, offsetof(__typeof__(cu), field) }
+		SYM(global_init, "curl_global_init"),
+		SYM(easy_init, "curl_easy_init"),
+		SYM(easy_setopt, "curl_easy_setopt"),
+		SYM(easy_getinfo, "curl_easy_getinfo"),
+		SYM(easy_cleanup, "curl_easy_cleanup"),
+		SYM(easy_strerror, "curl_easy_strerror"),
+		SYM(easy_escape, "curl_easy_escape"),
+		SYM(free, "curl_free"),
+		SYM(multi_init, "curl_multi_init"),
+		SYM(multi_setopt, "curl_multi_setopt"),
+		SYM(multi_add_handle, "curl_multi_add_handle"),
+		SYM(multi_remove_handle, "curl_multi_remove_handle"),
+		SYM(multi_assign, "curl_multi_assign"),
+		SYM(multi_socket_action, "curl_multi_socket_action"),
+		SYM(multi_info_read, "curl_multi_info_read"),
+		SYM(multi_cleanup, "curl_multi_cleanup"),
+#undef SYM
+	};
+	static void *lib;
+
+	if (lib != NULL)
+		return 0;
+	lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	for (size_t i = 0; lib != NULL && i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f = dlsym(lib, syms[i].name);
+
+		if (f == NULL) {
+			dlclose(lib);
+			lib = NULL;
+			break;
+		}
+		memcpy((char *)&cu + syms[i].offset, &f, sizeof(f));
+	}
+	if (lib == NULL) {
+		snprintf(err, errlen, "%s", dlerror());
+		return -ELIBACC;
+	}
+	return cu.global_init(CURL_GLOBAL_NOTHING) == CURLE_OK ? 0 : -ENOMEM;
+}
 
 /* The largest replies kept: a list of every container of a large host,
  * one inspection, one events message. Larger ones fail the request. */
@@ -67,7 +143,7 @@ req_new(struct docker *d, enum req_kind kind, const char *path, size_t max)
 
 	if (r == NULL)
 		return NULL;
-	r->easy = curl_easy_init();
+	r->easy = cu.easy_init();
 	if (r->easy == NULL) {
 		free(r);
 		return NULL;
@@ -76,15 +152,15 @@ req_new(struct docker *d, enum req_kind kind, const char *path, size_t max)
 	r->kind = kind;
 	r->max = max;
 	snprintf(url, sizeof(url), "http://docker%s", path);
-	curl_easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
-	curl_easy_setopt(r->easy, CURLOPT_URL, url);
-	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, REQUEST_TIMEOUT_MSEC);
+	cu.easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+	cu.easy_setopt(r->easy, CURLOPT_URL, url);
+	cu.easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	cu.easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	cu.easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http");
+	cu.easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, REQUEST_TIMEOUT_MSEC);
 	if (kind != REQ_EVENTS)
-		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MSEC);
+		cu.easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MSEC);
 	return r;
 }
 
@@ -93,8 +169,8 @@ req_destroy(struct req *r)
 {
 	if (r->d->events == r)
 		r->d->events = NULL;
-	curl_multi_remove_handle(r->d->multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	cu.multi_remove_handle(r->d->multi, r->easy);
+	cu.easy_cleanup(r->easy);
 	free(r->buf);
 	free(r);
 }
@@ -157,10 +233,10 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 static int
 req_start(struct req *r)
 {
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-	if (curl_multi_add_handle(r->d->multi, r->easy) != CURLM_OK) {
-		curl_easy_cleanup(r->easy);
+	cu.easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	cu.easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	if (cu.multi_add_handle(r->d->multi, r->easy) != CURLM_OK) {
+		cu.easy_cleanup(r->easy);
 		free(r);
 		return -ENOMEM;
 	}
@@ -215,13 +291,13 @@ events_start(struct docker *d)
 {
 	static const char filters[] = "{\"type\":[\"container\"],"
 	                              "\"event\":[\"start\",\"die\",\"destroy\",\"update\"]}";
-	char *esc = curl_easy_escape(NULL, filters, 0), path[512];
+	char *esc = cu.easy_escape(NULL, filters, 0), path[512];
 	struct req *r;
 
 	if (esc == NULL)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/events?since=%lld&filters=%s", (long long)d->since, esc);
-	curl_free(esc);
+	cu.free(esc);
 	r = req_new(d, REQ_EVENTS, path, EVENT_MAX_BYTES);
 	if (r == NULL || req_start(r) < 0)
 		return -ENOMEM;
@@ -316,7 +392,7 @@ req_done(struct docker *d, struct req *r, CURLcode result)
 	long status = 0;
 	char what[CURL_ERROR_SIZE + 128];
 
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	cu.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (r->kind == REQ_INSPECT && result == CURLE_OK) {
 		inspect_done(d, r, status);
 		return;
@@ -330,11 +406,11 @@ req_done(struct docker *d, struct req *r, CURLcode result)
 	else if (result == CURLE_COULDNT_CONNECT && access(d->socket_path, F_OK) < 0)
 		snprintf(what, sizeof(what), "%s: %s", d->socket_path, strerror(errno));
 	else if (result == CURLE_COULDNT_CONNECT)
-		snprintf(what, sizeof(what), "%s: %s", d->socket_path, curl_easy_strerror(result));
+		snprintf(what, sizeof(what), "%s: %s", d->socket_path, cu.easy_strerror(result));
 	else if (result != CURLE_OK)
 		snprintf(what, sizeof(what), "%s%s",
 		    r->kind == REQ_EVENTS ? "the events stream broke: " : "",
-		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(result));
+		    r->errbuf[0] ? r->errbuf : cu.easy_strerror(result));
 	else if (r->kind == REQ_EVENTS && status == 200)
 		snprintf(what, sizeof(what), "the events stream ended");
 	else
@@ -357,12 +433,12 @@ collect(struct docker *d)
 	int left;
 
 	events_handle(d);
-	while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
+	while ((msg = cu.multi_info_read(d->multi, &left)) != NULL) {
 		struct req *r = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		cu.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		if (r == NULL)
 			continue;
 		if (r == d->events)
@@ -379,7 +455,7 @@ event_cb(evutil_socket_t fd, short what, void *arg)
 	    action =
 	        (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
 
-	curl_multi_socket_action(d->multi, fd, action, &running);
+	cu.multi_socket_action(d->multi, fd, action, &running);
 	collect(d);
 }
 
@@ -391,7 +467,7 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	cu.multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	collect(d);
 }
 
@@ -408,7 +484,7 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	if (what == CURL_POLL_REMOVE) {
 		if (ev != NULL)
 			event_free(ev);
-		curl_multi_assign(d->multi, s, NULL);
+		cu.multi_assign(d->multi, s, NULL);
 		return 0;
 	}
 	if (ev != NULL)
@@ -416,7 +492,7 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	ev = event_new(d->base, s, kind, event_cb, d);
 	if (ev == NULL || event_add(ev, NULL) < 0)
 		return -1;
-	curl_multi_assign(d->multi, s, ev);
+	cu.multi_assign(d->multi, s, ev);
 	return 0;
 }
 
@@ -457,17 +533,22 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct docker *
-docker_new(struct event_base *base, const char *socket_path, const struct docker_callbacks *cb)
+docker_new(struct event_base *base, const char *socket_path, const struct docker_callbacks *cb,
+    char *err, size_t errlen)
 {
-	struct docker *d = calloc(1, sizeof(*d));
+	struct docker *d;
+	int r = curl_load(err, errlen);
 
-	if (d == NULL)
+	if (r < 0) {
+		errno = -r;
 		return NULL;
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
-	    (d->multi = curl_multi_init()) == NULL ||
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL || (d->multi = cu.multi_init()) == NULL ||
 	    (d->timer = evtimer_new(base, timeout_cb, d)) == NULL ||
 	    (d->retry = evtimer_new(base, retry_cb, d)) == NULL) {
 		docker_free(d);
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -475,10 +556,10 @@ docker_new(struct event_base *base, const char *socket_path, const struct docker
 	snprintf(d->socket_path, sizeof(d->socket_path), "%s", socket_path);
 	d->cb = *cb;
 	d->backoff_usec = DOCKER_BACKOFF_MIN_USEC;
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
+	cu.multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	cu.multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
+	cu.multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	cu.multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
 	return d;
 }
 
@@ -496,7 +577,7 @@ docker_free(struct docker *d)
 		return;
 	req_free_all(d);
 	if (d->multi != NULL)
-		curl_multi_cleanup(d->multi);
+		cu.multi_cleanup(d->multi);
 	if (d->timer != NULL)
 		event_free(d->timer);
 	if (d->retry != NULL)

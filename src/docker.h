@@ -7,7 +7,8 @@
  * DOCKER_BACKOFF_MAX_USEC, and lists again; it never gives up.
  *
  * HTTP is libcurl's (its multi interface driven by the caller's libevent
- * loop): libevent 2.1's evhttp client cannot connect to a unix socket.
+ * loop, the library loaded at run time): libevent 2.1's evhttp client
+ * cannot connect to a unix socket.
  * The replies are parsed by dockerjson.c. It knows nothing of guards: it
  * reports up through the callbacks it is given, from the loop.
  */
@@ -40,10 +41,11 @@ struct docker_callbacks {
 struct docker;
 
 /* A client of the engine at socket_path on base; nothing is sent before
- * docker_start(). Return NULL (errno set) when out of memory or when
- * libcurl cannot start. */
-struct docker *docker_new(
-    struct event_base *base, const char *socket_path, const struct docker_callbacks *cb);
+ * docker_start(). libcurl (libcurl.so.4) is loaded by the first call.
+ * Return NULL with errno set and what failed in err: ELIBACC when
+ * libcurl cannot be loaded, ENOMEM. */
+struct docker *docker_new(struct event_base *base, const char *socket_path,
+    const struct docker_callbacks *cb, char *err, size_t errlen);
 
 /* List, inspect, and follow the events. Return 0: a failure, even to
  * queue the first request, is reported through the engine callback and

@@ -58,17 +58,18 @@ main(int argc, char **argv)
 	struct event_base *base = event_base_new();
 	struct event *term, *intr;
 	struct docker *d;
+	char err[256];
 
 	if (argc != 2 || base == NULL) {
 		fprintf(stderr, "usage: dkclient SOCKET\n");
 		return 2;
 	}
-	d = docker_new(base, argv[1], &cb);
+	d = docker_new(base, argv[1], &cb, err, sizeof(err));
 	term = evsignal_new(base, SIGTERM, on_signal, base);
 	intr = evsignal_new(base, SIGINT, on_signal, base);
 	if (d == NULL || term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
 	    evsignal_add(intr, NULL) < 0) {
-		fprintf(stderr, "dkclient: cannot start\n");
+		fprintf(stderr, "dkclient: cannot start: %s\n", d == NULL ? err : "no signals");
 		return 1;
 	}
 	docker_start(d);

@@ -215,6 +215,7 @@ START_TEST(test_session_and_reconnect)
 	static struct fake f;
 	struct docker_callbacks cb = { on_seen, on_gone, on_engine, &f };
 	struct timeval deadline = { 10, 0 };
+	char err[256];
 	struct docker *d;
 
 	memset(&f, 0, sizeof(f));
@@ -226,7 +227,7 @@ START_TEST(test_session_and_reconnect)
 	f.events = slurp(FX "events.ndjson", &f.events_len);
 	f.base = event_base_new();
 	engine_open(&f);
-	d = docker_new(f.base, f.path, &cb);
+	d = docker_new(f.base, f.path, &cb, err, sizeof(err));
 	ck_assert_ptr_nonnull(d);
 	ck_assert_int_eq(docker_start(d), 0);
 	f.step = evtimer_new(f.base, step, &f);
@@ -261,11 +262,12 @@ START_TEST(test_no_engine)
 {
 	static struct fake f;
 	struct docker_callbacks cb = { on_seen, on_gone, on_engine, &f };
+	char err[256];
 	struct docker *d;
 
 	memset(&f, 0, sizeof(f));
 	f.base = event_base_new();
-	d = docker_new(f.base, "/nonexistent/docker.sock", &cb);
+	d = docker_new(f.base, "/nonexistent/docker.sock", &cb, err, sizeof(err));
 	ck_assert_ptr_nonnull(d);
 	docker_start(d);
 	struct timeval wait = { 1, 200000 };
