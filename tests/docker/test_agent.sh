@@ -34,7 +34,7 @@ fi
 OOMGUARD=${OOMGUARD:?OOMGUARD: the host binary, build/oomguard}
 secs=${AGENT_SECS:-30}
 trap 'exit 143' TERM
-work=$(mktemp -d /tmp/oomguard-agent.XXXXXX)
+work=$(mktemp -d /tmp/oomguard-agent-work.XXXXXX)
 og=
 stop_og() {
 	[[ -n $og ]] && kill "$og" 2>/dev/null && wait "$og" 2>/dev/null
