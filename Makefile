@@ -17,6 +17,8 @@ SYSTEMD    ?= 1
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS       := libevent inih jansson
+# libcurl is loaded at run time by docker.c (dlopen): its headers only.
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 ifeq ($(SYSTEMD),1)
 PKGS       += libsystemd
 endif
@@ -31,15 +33,15 @@ HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) \
               -DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=$(SYSTEMD) \
-              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
+              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CURL_CFLAGS) -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -ldl
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 
 # Each unit suite links only the modules it tests.
-UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_guard check_expo check_listen check_metrics check_hook check_status
+UNIT_SUITES := check_units check_config check_cgroup check_memcg check_psi check_policy check_episode check_schedule check_supervise check_action check_unit check_service check_log check_rescue check_inputs check_knob check_hints check_stats check_guard check_expo check_listen check_metrics check_hook check_status check_dockerjson check_labels check_docker check_cgscan
 check_units_MODS  := units
 check_config_MODS := config units log listen
 check_cgroup_MODS := cgroup file
@@ -67,12 +69,16 @@ check_hook_MODS    := hook config listen units log
 check_status_MODS  := status metrics expo stats listen units
 # Not a suite: the endpoint alone, for trying clients and scrapers on it.
 metrics_serve_MODS := metrics expo stats listen
+check_dockerjson_MODS := dockerjson
+check_labels_MODS  := labels dockerjson config units log listen
+check_docker_MODS  := docker dockerjson log
+check_cgscan_MODS  := cgscan cgroup file
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 UNIT_BINS  := $(UNIT_SUITES:%=$(BUILD)/tests/%)
 
 WORKLOADS := $(patsubst tests/workload/%.c,$(BUILD)/workload/%,$(wildcard tests/workload/*.c))
 
-.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench \
+.PHONY: all deps test check-unit check-integration check-asan check-vm check-docker check-systemd static lint install demo clean bench bench-agent \
         fuzz check-fuzz check-faults soak
 
 all: $(BUILD)/oomguard
@@ -101,7 +107,7 @@ $(BUILD)/workload/%: tests/workload/%.c tests/workload/workload.h | $(BUILD)/wor
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := units config cgroup memcg psi action unit args endpoint
+FUZZ_HARNESSES := units config cgroup memcg psi action unit args endpoint dockerjson
 fuzz_units_MODS  := units
 fuzz_config_MODS := config units log listen
 fuzz_cgroup_MODS := cgroup file
@@ -110,6 +116,7 @@ fuzz_psi_MODS    := psi file
 fuzz_action_MODS := action file
 fuzz_unit_MODS   := unit
 fuzz_endpoint_MODS := listen status expo stats units
+fuzz_dockerjson_MODS := dockerjson labels config units log listen
 # fuzz_args includes main.c itself, to reach its static argument parser.
 fuzz_args_MODS   := $(filter-out main,$(SRCS:src/%.c=%))
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -146,7 +153,7 @@ DEPS_PKGS := build-essential pkg-config libevent-dev libinih-dev libsystemd-dev 
              clang-format cppcheck util-linux procps qemu-system-x86 busybox-static cpio \
              docker.io debootstrap gnuplot-nox golang-go nodejs default-jre-headless clang-14 libfuzzer-14-dev \
              clang-tools-14 \
-             libjansson-dev prometheus
+             libjansson-dev prometheus libcurl4-openssl-dev python3-yaml
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -160,9 +167,9 @@ deps:
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_DEFAULT_TIMEOUT=30 $$t; done
 
-check-integration: $(BUILD)/oomguard $(WORKLOADS)
+check-integration: $(BUILD)/oomguard $(WORKLOADS) $(BUILD)/tests/check_cgscan
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
-		bash tests/integration/run.sh
+		CHECK_CGSCAN=$(abspath $(BUILD)/tests/check_cgscan) bash tests/integration/run.sh
 
 # The fault matrix (tests/faults/, docs/testing.md): the real binary under
 # each fault, with its expected outcome.
@@ -175,20 +182,29 @@ check-faults: $(BUILD)/oomguard $(WORKLOADS)
 # libsystemd has no static library: the static build is always SYSTEMD=0.
 # ld warns that libevent's unused resolver helpers would need glibc's NSS
 # at run time; oomguard never resolves a name.
-STATIC_PKGS := libevent_core inih
+# The Docker Engine client (docker.c, libcurl) is left out: libcurl's
+# static library pulls in TLS, LDAP and Kerberos, and the host agent it
+# serves runs on the host, not in an image.
+STATIC_PKGS := libevent_core inih jansson
+STATIC_SRCS := $(filter-out src/docker.c,$(SRCS))
 static: $(BUILD)/oomguard-static
 
-$(BUILD)/oomguard-static: $(SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
+$(BUILD)/oomguard-static: $(STATIC_SRCS) $(wildcard src/*.h) Makefile | $(BUILD)
 	$(CC) -static-pie -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) \
-		-DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=0 \
-		$(shell $(PKG_CONFIG) --cflags $(STATIC_PKGS)) -o $@ $(SRCS) \
+		-DOOMGUARD_VERSION='"$(VERSION)"' -DOOMGUARD_SYSTEMD=0 -DOOMGUARD_DOCKER=0 \
+		$(shell $(PKG_CONFIG) --cflags $(STATIC_PKGS)) -o $@ $(STATIC_SRCS) \
 		-Wl,-z,relro,-z,now $(LDFLAGS) $(shell $(PKG_CONFIG) --static --libs $(STATIC_PKGS))
 
 # The image, the field scenario in a real Docker engine, the static binary
 # in a busybox image, the sidecar form and the runtime examples
 # (tests/docker/run.sh says what it installs, starts and builds).
-check-docker: deps
-	bash tests/docker/run.sh
+check-docker: deps $(BUILD)/oomguard $(BUILD)/tests/dkclient
+	OOMGUARD=$(abspath $(BUILD)/oomguard) DKCLIENT=$(abspath $(BUILD)/tests/dkclient) \
+		bash tests/docker/run.sh
+
+# The Engine client alone, one line per callback (tests/docker/test_client.sh).
+$(BUILD)/tests/dkclient: tests/docker/dkclient.c $(BUILD)/docker.o $(BUILD)/dockerjson.o $(BUILD)/log.o | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
 # The sidecar under a real systemd: PID 1 of a container made from a local
 # Debian base, with every capability the host allows (tests/systemd/run.sh).
@@ -210,10 +226,10 @@ check-asan:
 
 lint:
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.[ch] tests/workload/*.c \
-		tests/fuzz/*.[ch]
+		tests/fuzz/*.[ch] tests/docker/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -Isrc --suppress=missingIncludeSystem src tests/unit \
-		tests/workload tests/fuzz
+		tests/workload tests/fuzz tests/docker
 	rm -rf $(BUILD)/scan
 	scan-build-14 --status-bugs -o $(BUILD)/scan/report $(MAKE) -s -j$$(nproc) BUILD=$(BUILD)/scan/build all
 
@@ -237,6 +253,12 @@ demo: deps all $(WORKLOADS)
 bench: deps all $(WORKLOADS)
 	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
 		bash tests/bench/bench.sh
+	$(MAKE) bench-agent
+
+# The host agent's cost with 1, 50 and 200 guarded cgroups (tests/bench/agent.sh).
+bench-agent: all $(WORKLOADS)
+	OOMGUARD=$(abspath $(BUILD)/oomguard) WORKLOAD_DIR=$(abspath $(BUILD)/workload) \
+		bash tests/bench/agent.sh
 
 # The soak (tests/soak/run.sh): oomguard guarding a churning app for
 # SOAK_SECS (3600), a row of figures a minute and a PNG; not in make test.
@@ -252,6 +274,8 @@ install: $(BUILD)/oomguard
 	mkdir -p $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin/oomguard|$(SBINDIR)/oomguard|' systemd/oomguard@.service \
 		>$(DESTDIR)$(UNITDIR)/oomguard@.service
+	sed 's|/usr/local/sbin/oomguard|$(SBINDIR)/oomguard|' systemd/oomguard-docker.service \
+		>$(DESTDIR)$(UNITDIR)/oomguard-docker.service
 
 clean:
 	rm -rf build

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ enum key_type {
 	KT_LISTEN,
 	KT_PROGRAM,
 	KT_HOOK_EVENTS,
+	KT_SOCKET,
 };
 
 struct key {
@@ -132,6 +134,8 @@ static const struct key keys[CONFIG_NKEYS] = {
 	    "or none" },
 	{ "hook", "timeout", KT_DURATION, OFF(hook_timeout_usec), 10 * MS, 60 * SEC,
 	    "the hook, with its process group, is killed this long after it started" },
+	{ "docker", "socket", KT_SOCKET, OFF(docker_socket), 0, 0,
+	    "the Docker Engine's unix socket, for --docker" },
 };
 
 static const char *const metric_names[] = { "usage", "workingset", "anon" };
@@ -208,6 +212,7 @@ config_defaults(struct config *c)
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "none");
 	c->hook_on = 1U << HOOK_RESTART | 1U << HOOK_KILL;
 	c->hook_timeout_usec = 2 * SEC;
+	snprintf(c->docker_socket, sizeof(c->docker_socket), "/var/run/docker.sock");
 }
 
 static int
@@ -309,6 +314,22 @@ set_cgroup(char *field, const char *value, char *err, size_t errlen)
 	}
 	if (strlen(value) >= PATH_MAX) {
 		snprintf(err, errlen, "path too long");
+		return -EINVAL;
+	}
+	strcpy(field, value);
+	return 0;
+}
+
+/* A unix socket's path: absolute, and short enough for sun_path. */
+static int
+set_socket(char *field, size_t size, const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '/') {
+		snprintf(err, errlen, "expected an absolute path");
+		return -EINVAL;
+	}
+	if (strlen(value) >= size) {
+		snprintf(err, errlen, "path longer than %zu characters", size - 1);
 		return -EINVAL;
 	}
 	strcpy(field, value);
@@ -498,6 +519,8 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 		return set_program(field, value, err, errlen);
 	case KT_HOOK_EVENTS:
 		return set_hook_events(field, value, err, errlen);
+	case KT_SOCKET:
+		return set_socket(field, sizeof(c->docker_socket), value, err, errlen);
 	}
 	return -EINVAL;
 }
@@ -608,6 +631,9 @@ file_handler(void *user, const char *section, const char *name, const char *raw)
 	int i = key_find(section, name);
 	char msg[CONFIG_ERR_MAX], value[PATH_MAX];
 
+	/* config_load_patterns() reads those. */
+	if (strncasecmp(section, "pattern.", 8) == 0)
+		return 1;
 	value_uncomment(raw, value, sizeof(value));
 	if (i >= 0 && ctx->seen[i]) {
 		snprintf(msg, sizeof(msg), "[%s] %s is set twice", section, name);
@@ -747,6 +773,9 @@ origin_format(const struct config *c, int i, char *buf, size_t len)
 		break;
 	case ORIGIN_DEFAULT:
 		snprintf(buf, len, "default [%s] %s", keys[i].section, keys[i].name);
+		break;
+	case ORIGIN_LABEL:
+		snprintf(buf, len, "label oomguard.%s.%s", keys[i].section, keys[i].name);
 		break;
 	}
 }
@@ -1091,6 +1120,9 @@ value_format(const struct config *c, const struct key *k, char *buf, size_t len)
 	case KT_CGROUP:
 		cgroup_quote(field, buf, len);
 		break;
+	case KT_SOCKET:
+		snprintf(buf, len, "%s", (const char *)field);
+		break;
 	case KT_METRIC:
 		snprintf(buf, len, "%s", metric_names[*(const int *)field]);
 		break;
@@ -1160,4 +1192,140 @@ config_dump(const struct config *c, FILE *fp)
 		value_format(c, &keys[i], value, sizeof(value));
 		fprintf(fp, "# %s\n%s = %s\n", keys[i].help, keys[i].name, value);
 	}
+}
+
+/* State for the parse of a file's [pattern.NAME] sections. */
+struct pattern_ctx {
+	struct file_ctx file; /* the reader's state: the stream, the line */
+	struct config_pattern *v;
+	size_t n;
+};
+
+static struct config_pattern *
+pattern_get(struct pattern_ctx *ctx, const char *name)
+{
+	struct config_pattern *p;
+
+	for (size_t i = 0; i < ctx->n; i++) {
+		if (strcmp(ctx->v[i].name, name) == 0)
+			return &ctx->v[i];
+	}
+	p = realloc(ctx->v, (ctx->n + 1) * sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	ctx->v = p;
+	p = &ctx->v[ctx->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->line = ctx->file.line;
+	return p;
+}
+
+/* Check a pattern's name and one of its keys; "" when they are fine,
+ * else what is wrong. */
+static const char *
+pattern_check(const struct config_pattern *p, const char *name, const char *key)
+{
+	const char *dot = strchr(key, '.');
+
+	if (name[0] == '\0' || strlen(name) >= CONFIG_PATTERN_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+	        strlen(name))
+		return "a pattern's name is 1 to 63 letters, digits, '-' or '_'";
+	if (strcasecmp(key, "match") == 0)
+		return p->match[0] != '\0' ? "match is set twice" : "";
+	if (dot == NULL || dot == key || dot[1] == '\0' || strchr(dot + 1, '.') != NULL ||
+	    strlen(key) >= sizeof(p->set[0].key))
+		return "expected match = GLOB or SECTION.KEY = value";
+	for (size_t i = 0; i < p->nset; i++) {
+		if (strcasecmp(p->set[i].key, key) == 0)
+			return "key is set twice";
+	}
+	if (p->nset == CONFIG_PATTERN_SETS_MAX)
+		return "too many keys in one pattern";
+	return "";
+}
+
+static int
+pattern_handler(void *user, const char *section, const char *key, const char *raw)
+{
+	struct pattern_ctx *ctx = user;
+	const char *name = section + 8, *what;
+	struct config_pattern *p;
+	char value[PATH_MAX];
+
+	if (strncasecmp(section, "pattern.", 8) != 0)
+		return 1;
+	value_uncomment(raw, value, sizeof(value));
+	p = pattern_get(ctx, name);
+	if (p == NULL) {
+		snprintf(ctx->file.msg, sizeof(ctx->file.msg), "%s", strerror(ENOMEM));
+		ctx->file.failed = true;
+		return 0;
+	}
+	what = pattern_check(p, name, key);
+	if (what[0] == '\0' && strcasecmp(key, "match") != 0 &&
+	    strlen(value) >= sizeof(p->set[0].value))
+		what = "value longer than 255 characters";
+	if (what[0] == '\0' && strcasecmp(key, "match") == 0 &&
+	    (value[0] == '\0' || value[0] == '/' || strstr(value, "..") != NULL))
+		what = "match is a glob relative to the cgroup root, without '..'";
+	if (what[0] != '\0') {
+		snprintf(ctx->file.msg, sizeof(ctx->file.msg), "[%s] %s: %s", section, key, what);
+		ctx->file.failed = true;
+		return 0;
+	}
+	if (strcasecmp(key, "match") == 0) {
+		snprintf(p->match, sizeof(p->match), "%s", value);
+		return 1;
+	}
+	/* Both lengths were checked by pattern_check() and above. */
+	memcpy(p->set[p->nset].key, key, strlen(key) + 1);
+	memcpy(p->set[p->nset].value, value, strlen(value) + 1);
+	p->set[p->nset++].line = ctx->file.line;
+	return 1;
+}
+
+static int
+patterns_check_match(const char *path, struct pattern_ctx *ctx, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ctx->n; i++) {
+		if (ctx->v[i].match[0] == '\0') {
+			snprintf(err, errlen, "%s:%d: [pattern.%s] has no match = GLOB", path,
+			    ctx->v[i].line, ctx->v[i].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+config_load_patterns(
+    const char *path, struct config_pattern **ret_v, size_t *ret_n, char *err, size_t errlen)
+{
+	struct pattern_ctx ctx = { 0 };
+	int line, r;
+
+	ctx.file.fp = fopen(path, "re");
+	if (ctx.file.fp == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
+	line = ini_parse_stream(file_reader, &ctx.file, pattern_handler, &ctx);
+	fclose(ctx.file.fp);
+	r = line == 0 ? patterns_check_match(path, &ctx, err, errlen) : -EINVAL;
+	if (line != 0)
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+		    ctx.file.failed ? ctx.file.msg
+		                    : "syntax error (expected [section] or key = value)");
+	if (r < 0) {
+		free(ctx.v);
+		return r;
+	}
+	*ret_v = ctx.v;
+	*ret_n = ctx.n;
+	return 0;
 }

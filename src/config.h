@@ -36,7 +36,7 @@ struct psi_trigger {
 	uint64_t window_usec;
 };
 
-enum origin_kind { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
+enum origin_kind { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG, ORIGIN_LABEL };
 
 /* Where a key's value came from, for error messages. */
 struct config_origin {
@@ -45,8 +45,11 @@ struct config_origin {
 	int line;         /* ORIGIN_FILE: the line in config.path */
 };
 
+/* A container label is named after its key: ORIGIN_LABEL reads
+ * "label oomguard.SECTION.KEY" in errors. */
+
 /* The number of keys in the table; config_origin slots are indexed by key. */
-#define CONFIG_NKEYS 34
+#define CONFIG_NKEYS 35
 
 struct config {
 	/* [watch] */
@@ -94,6 +97,8 @@ struct config {
 	char hook_exec[PATH_MAX]; /* an absolute path, or "" for none */
 	unsigned hook_on;         /* bits 1 << enum hook_event */
 	uint64_t hook_timeout_usec;
+	/* [docker] */
+	char docker_socket[108]; /* sizeof(sun_path) */
 	/* the file read, if any, and where each key's value came from */
 	char path[PATH_MAX];
 	struct config_origin origin[CONFIG_NKEYS];
@@ -134,6 +139,35 @@ int config_check_limit(const struct config *c, uint64_t limit_bytes, char *err, 
  * "FILE:LINE", "OOMGUARD_GC_AT", "--gc-at" or "default [gc] at". */
 void config_origin_name(
     const struct config *c, const char *section, const char *key, char *buf, size_t len);
+
+/* A [pattern.NAME] section of the file: the cgroups that match a glob
+ * (--cgroups NAME or --cgroups GLOB) and the keys their guards set over
+ * the file's configuration, as SECTION.KEY = value, kept as text until a
+ * guard's configuration is built from them (labels_apply_pattern()). */
+#define CONFIG_PATTERN_NAME_MAX 64
+#define CONFIG_PATTERN_SETS_MAX 32
+struct config_pattern_set {
+	char key[64]; /* SECTION.KEY */
+	char value[256];
+	int line;
+};
+struct config_pattern {
+	char name[CONFIG_PATTERN_NAME_MAX];
+	char match[PATH_MAX]; /* a glob under the cgroup root, "" when unset */
+	int line;             /* of its first key */
+	size_t nset;
+	struct config_pattern_set set[CONFIG_PATTERN_SETS_MAX];
+};
+
+/* Read the [pattern.NAME] sections of the INI file at path into a
+ * malloc'd array (*ret_v, NULL when none, freed by the caller) of *ret_n
+ * patterns, each with its match = GLOB. The other sections are left to
+ * config_load_file(), which skips these. Return 0, or -errno when the
+ * file cannot be read, or -EINVAL with "FILE:LINE: what" in err (a
+ * pattern without match, a name or key given twice, a key not of the
+ * form SECTION.KEY). The keys' values are checked when applied. */
+int config_load_patterns(
+    const char *path, struct config_pattern **ret_v, size_t *ret_n, char *err, size_t errlen);
 
 /* Write c as INI, every key with a help comment, to fp. */
 void config_dump(const struct config *c, FILE *fp);

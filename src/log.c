@@ -34,6 +34,7 @@
 static enum log_level log_level = LOG_LVL_INFO;
 static enum log_format log_format = LOG_FMT_TEXT;
 static bool log_journal;
+static const char *log_scope_name;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -398,11 +399,23 @@ line_json(struct line *l, enum log_level level, const char *msg, const struct lo
 	}
 }
 
+void
+log_scope(const char *name)
+{
+	log_scope_name = name;
+}
+
 static void
 log_emit(enum log_level level, const char *msg, const struct log_field *fields, int nfields)
 {
 	struct line l = { .len = 0 };
 	int saved_errno = errno;
+	char scoped[1280];
+
+	if (log_scope_name != NULL) {
+		snprintf(scoped, sizeof(scoped), "%s: %s", log_scope_name, msg);
+		msg = scoped;
+	}
 
 #if OOMGUARD_SYSTEMD
 	if (log_journal && journal_emit(level, msg, fields, nfields) >= 0) {

@@ -63,6 +63,11 @@ const char *log_format_name(enum log_format format);
 /* Parse a format name; return 0 and set *ret_format, or -EINVAL. */
 int log_format_parse(const char *s, enum log_format *ret_format);
 
+/* Begin every message with "name: " from now on (the host agent names
+ * the container or cgroup a guard's messages are about), or no more with
+ * NULL. name must stay valid until the next call. */
+void log_scope(const char *name);
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,7 @@
 #include "status.h"
 #include "unit.h"
 #include "loop.h"
+#include "agent.h"
 
 #ifndef OOMGUARD_VERSION
 #define OOMGUARD_VERSION "0.1.0"
@@ -75,7 +76,8 @@ struct args {
 	bool shell; /* hints --shell */
 	const char *proc_root;
 	const char *fs_root;
-	char **app_argv; /* after "--" */
+	char **app_argv;         /* after "--" */
+	struct agent_opts agent; /* --docker, --cgroups */
 };
 
 enum {
@@ -88,6 +90,8 @@ enum {
 	OPT_VERSION,
 	OPT_UNIT,
 	OPT_SHELL,
+	OPT_DOCKER,
+	OPT_CGROUPS,
 	OPT_FLAG_KEY, /* OPT_FLAG_KEY + i for flag_keys[i] */
 };
 
@@ -101,6 +105,8 @@ static const struct option long_options[] = {
 	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "shell", no_argument, NULL, OPT_SHELL },
+	{ "docker", no_argument, NULL, OPT_DOCKER },
+	{ "cgroups", required_argument, NULL, OPT_CGROUPS },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "fs-root", required_argument, NULL, OPT_FS_ROOT },
 	{ "gc-at", required_argument, NULL, OPT_FLAG_KEY + 0 },
@@ -141,6 +147,9 @@ usage(FILE *fp)
 	    "      --unit NAME       watch a systemd unit's cgroup, its main process the target;\n"
 	    "                        reads " CONFIG_DIR "/NAME.ini (NAME without .service)\n"
 	    "                        when it exists\n"
+	    "      --docker          guard the Docker containers labelled oomguard.enable=true\n"
+	    "      --cgroups NAME    guard the cgroups of [pattern.NAME], or matching a glob\n"
+	    "                        (repeatable)\n"
 	    "      --json            probe, status: print JSON\n"
 	    "      --metrics ADDRESS serve metrics there (127.0.0.1:9487, [::1]:9487,\n"
 	    "                        unix:/PATH); status: the oomguard to ask\n"
@@ -311,6 +320,14 @@ args_parse(int argc, char **argv, struct args *a)
 		case OPT_SHELL:
 			a->shell = true;
 			break;
+		case OPT_DOCKER:
+			a->agent.docker = true;
+			break;
+		case OPT_CGROUPS:
+			if (a->agent.ncgroups == AGENT_CGROUPS_MAX)
+				return usage_error("--cgroups: at most 16");
+			a->agent.cgroups[a->agent.ncgroups++] = optarg;
+			break;
 		case OPT_PROC_ROOT:
 			a->proc_root = optarg;
 			break;
@@ -343,6 +360,12 @@ args_parse(int argc, char **argv, struct args *a)
 		return usage_error("--unit goes with a watch");
 	if (a->unit != NULL && (a->app_argv != NULL || a->pid > 0))
 		return usage_error("--unit watches a unit: no app after --, no --pid");
+	if ((a->agent.docker || a->agent.ncgroups > 0) &&
+	    (a->app_argv != NULL || a->pid > 0 || a->unit != NULL || a->command == CMD_PROBE ||
+	        a->command == CMD_HINTS))
+		return usage_error(
+		    "--docker and --cgroups guard a host: no app, --pid, --unit, probe "
+		    "or hints with them");
 	if (a->pid > 0 && a->app_argv != NULL)
 		return usage_error("--pid names the target of a watch without an app; the app run "
 		                   "after -- is the target");
@@ -530,6 +553,29 @@ cmd_probe(const struct args *a, const struct config *c)
 	return EXIT_OK;
 }
 
+/* The host agent (--docker, --cgroups), with the file's [pattern.NAME]
+ * sections. */
+static int
+cmd_agent(struct args *a, const struct config *c)
+{
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+	struct config_pattern *patterns = NULL;
+	int r;
+
+	if (c->path[0] != '\0' &&
+	    config_load_patterns(c->path, &patterns, &a->agent.npatterns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "oomguard: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	a->agent.patterns = patterns;
+	a->agent.proc_root = a->proc_root;
+	a->agent.fs_root = a->fs_root;
+	log_init_journal();
+	r = agent_run(c, &a->agent);
+	free(patterns);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -569,6 +615,8 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
+	if (a.agent.docker || a.agent.ncgroups > 0)
+		return cmd_agent(&a, &c);
 	r = target_check(&a, &c);
 	if (r >= 0)
 		return r;

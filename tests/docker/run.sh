@@ -11,6 +11,10 @@
 #  3. builds the project's image (Dockerfile), the examples (examples/*)
 #     on it, and a busybox image holding only the static binaries;
 #  4. runs each tests/docker/test_*.sh under a timeout:
+#       test_agent      the host agent (oomguard --docker, on the host):
+#                       labelled containers guarded by name, an unlabelled
+#                       one left alone, docker update, rm, a bad label
+#       test_client     the Engine client alone (tests/docker/dkclient)
 #       test_examples   the Python and Node.js examples get and serve gc
 #                       requests with their runtime's signal
 #       test_field      the Go example under --memory 256m

@@ -8,7 +8,7 @@ out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 fx=$here/../fixtures cfg=$here/../config
 rm -rf "$out"
-for h in units config cgroup memcg psi action unit args endpoint; do
+for h in units config cgroup memcg psi action unit args endpoint dockerjson; do
 	mkdir -p "$out/$h"
 	if [ -d "$here/seeds/$h" ]; then
 		cp "$here/seeds/$h"/* "$out/$h/"
@@ -64,3 +64,21 @@ sed -n 's/^[a-z_]* *= *//p' "$cfg"/good/*.ini "$cfg"/bad/*.ini "$here/../../conf
 	sort -u | while IFS= read -r v; do
 		printf '%s' "$v" >"$out/units/$(printf '%s' "$v" | md5sum | cut -c1-12)"
 	done
+
+# dockerjson: a kind byte (0 list, 1 inspection, 2 event), then the reply,
+# from the real engine's captures and the hostile ones.
+dj=$fx/docker
+{ printf '\0'; cat "$dj/list.json"; } >"$out/dockerjson/list"
+{ printf '\1'; cat "$dj/inspect.json"; } >"$out/dockerjson/inspect"
+{ printf '\1'; cat "$dj/inspect-stopped.json"; } >"$out/dockerjson/inspect-stopped"
+i=0
+while IFS= read -r line; do
+	i=$((i + 1))
+	{ printf '\2'; printf '%s' "$line"; } >"$out/dockerjson/event-$i"
+done <"$dj/events.ndjson"
+for f in "$dj"/hostile/*.json; do
+	case $(basename "$f") in
+	list-*) k='\0' ;; inspect-*) k='\1' ;; *) k='\2' ;;
+	esac
+	{ printf '%b' "$k"; cat "$f"; } >"$out/dockerjson/hostile-$(basename "$f")"
+done

@@ -57,6 +57,7 @@ START_TEST(test_every_key)
 		{ "hook", "exec", "/usr/local/bin/page-me" },
 		{ "hook", "on", "gc-episode, rescue" },
 		{ "hook", "timeout", "500ms" },
+		{ "docker", "socket", "/run/docker.sock" },
 	};
 	struct config c;
 	char err[CONFIG_ERR_MAX];
@@ -69,6 +70,7 @@ START_TEST(test_every_key)
 		    "[%s] %s = %s: %s", kv[i][0], kv[i][1], kv[i][2], err);
 	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.cgroup, "/sys/fs/cgroup/memory/app");
+	ck_assert_str_eq(c.docker_socket, "/run/docker.sock");
 	ck_assert_int_eq(c.metric, METRIC_ANON);
 	ck_assert_uint_eq(c.poll_min_usec, 500);
 	ck_assert_uint_eq(c.poll_max_usec, 2000000);
