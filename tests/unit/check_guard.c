@@ -34,7 +34,8 @@ struct fx {
 };
 
 #define V2_PATH "/sys/fs/cgroup/test"
-#define V1_PATH "/sys/fs/cgroup/memory/process_api/7855fb0c0c1de9d4b0337360aecab08e/oomguard-fixture"
+#define V1_PATH                                                                                    \
+	"/sys/fs/cgroup/memory/process_api/7855fb0c0c1de9d4b0337360aecab08e/oomguard-fixture"
 
 static void
 fx_make(struct fx *f, const char *tree, const char *path)
