@@ -178,14 +178,15 @@ check-faults: $(BUILD)/oomguard $(WORKLOADS)
 		bash tests/faults/run.sh
 
 # make static: build/oomguard-static, linked statically (glibc, libevent's
-# core, inih) so that one file runs in any image, glibc, musl or distroless.
+# core and its HTTP server for the metrics endpoint, inih, jansson) so that
+# one file runs in any image, glibc, musl or distroless.
 # libsystemd has no static library: the static build is always SYSTEMD=0.
 # ld warns that libevent's unused resolver helpers would need glibc's NSS
 # at run time; oomguard never resolves a name.
 # The Docker Engine client (docker.c, libcurl) is left out: libcurl's
 # static library pulls in TLS, LDAP and Kerberos, and the host agent it
 # serves runs on the host, not in an image.
-STATIC_PKGS := libevent_core inih jansson
+STATIC_PKGS := libevent_core libevent_extra inih jansson
 STATIC_SRCS := $(filter-out src/docker.c,$(SRCS))
 static: $(BUILD)/oomguard-static
 
