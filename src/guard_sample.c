@@ -65,15 +65,43 @@ levels_announce(struct guard *g)
 	knob_high_apply(&g->knob, &g->cfg->watch_high, g->limit_bytes, lv->restart_bytes);
 }
 
-/* The next poll, or 0 when nothing is watched. */
-static uint64_t
-schedule_next(const struct guard *g)
+/* Whether the kernel says when the usage reaches the lowest armed level
+ * (levels rise from gc to kill): its v1 threshold registered, and the
+ * level not within the reserve of the limit (so that "about to freeze",
+ * looked for on each sample, cannot hold below it). */
+static bool
+kernel_watches(const struct guard *g)
 {
+	const uint64_t lv[GUARD_THRESHOLDS] = { g->levels.gc_bytes, g->levels.restart_bytes,
+		g->levels.kill_bytes };
+	int i = 0;
+
+	if (g->cg.version != 1 || g->thr_failed)
+		return false;
+	while (i < GUARD_THRESHOLDS && lv[i] == POLICY_OFF)
+		i++;
+	if (i == GUARD_THRESHOLDS || g->thr_fd[i] < 0)
+		return false;
+	return g->limit_bytes == 0 || lv[i] + g->rescue.bytes <= g->limit_bytes;
+}
+
+/* The next poll (now in CLOCK_MONOTONIC usec), or 0 when nothing is
+ * watched. */
+static uint64_t
+guard_schedule(const struct guard *g, uint64_t now)
+{
+	struct schedule_inputs in = {
+		.metric_bytes = g->metric_bytes,
+		.in_episode = g->policy.in_episode,
+		.pressure = now < g->pressure_until_usec,
+		.kernel_watches = kernel_watches(g),
+		.usage_bytes = g->sample.usage_bytes,
+	};
+
 	if (!g->watching)
 		return 0;
 	if (g->have_sample && g->levels_set)
-		return schedule_interval(
-		    &g->sched, &g->levels, g->metric_bytes, g->policy.in_episode);
+		return schedule_next(&g->sched, &g->levels, &in);
 	return g->cfg->poll_min_usec;
 }
 
@@ -252,7 +280,7 @@ guard_sample(struct guard *g, uint64_t now, const char *why)
 		return res;
 	r = sample_read(g, &s, &notes, &res.gone);
 	if (r <= 0) {
-		res.next_usec = schedule_next(g);
+		res.next_usec = guard_schedule(g, now);
 		return res;
 	}
 	if (guard_notify_psi_poll(g, now))
@@ -280,7 +308,7 @@ guard_sample(struct guard *g, uint64_t now, const char *why)
 	res.ending_why = g->ending_why;
 	res.limit_changed = changed;
 	res.limit_bytes = g->limit_bytes;
-	res.next_usec = schedule_next(g);
+	res.next_usec = guard_schedule(g, now);
 	stats_observe(&g->stats.sample_usec, guard_now_usec() - now);
 	return res;
 }

@@ -35,3 +35,15 @@ schedule_interval(const struct schedule_params *p, const struct policy_levels *l
 		usec = p->poll_min_usec;
 	return usec;
 }
+
+uint64_t
+schedule_next(const struct schedule_params *p, const struct policy_levels *lv,
+    const struct schedule_inputs *in)
+{
+	if (in->pressure)
+		return p->poll_min_usec;
+	if (in->kernel_watches && !in->in_episode && nearest_above(lv, 0) != POLICY_OFF &&
+	    in->usage_bytes < nearest_above(lv, 0))
+		return p->poll_max_usec;
+	return schedule_interval(p, lv, in->metric_bytes, in->in_episode);
+}

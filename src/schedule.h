@@ -28,4 +28,26 @@ struct schedule_params {
 uint64_t schedule_interval(const struct schedule_params *p, const struct policy_levels *lv,
     uint64_t metric_bytes, bool in_episode);
 
+/* What besides the headroom decides the next poll. */
+struct schedule_inputs {
+	uint64_t metric_bytes;
+	bool in_episode;
+	/* Memory pressure was seen within the PSI trigger's window: look
+	 * every poll_min until it ends. */
+	bool pressure;
+	/* The kernel says when the usage reaches the lowest armed level (a
+	 * cgroup v1 threshold registered for it), and that level is not within
+	 * the reserve of the limit (so that "about to freeze" cannot come
+	 * first). */
+	bool kernel_watches;
+	uint64_t usage_bytes; /* what the kernel's thresholds count */
+};
+
+/* The next polling interval: poll_min under pressure; poll_max while the
+ * kernel watches the lowest level, outside an episode, with the usage
+ * below it (the metric is never above the usage, so no level can be
+ * reached unseen); else schedule_interval(). Never fails. */
+uint64_t schedule_next(const struct schedule_params *p, const struct policy_levels *lv,
+    const struct schedule_inputs *in);
+
 #endif

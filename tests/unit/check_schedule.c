@@ -60,6 +60,42 @@ START_TEST(test_zero_growth)
 }
 END_TEST
 
+START_TEST(test_next_pressure)
+{
+	struct schedule_inputs in = { .metric_bytes = 10 * MiB, .pressure = true };
+
+	/* far from every level, but under pressure: poll_min */
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 2000);
+	in.pressure = false;
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 740234);
+}
+END_TEST
+
+START_TEST(test_next_kernel_watches)
+{
+	struct schedule_inputs in = {
+		.metric_bytes = 760 * MiB, .kernel_watches = true, .usage_bytes = 767 * MiB
+	};
+
+	/* 8 MiB below gc, the usage 1 MiB below: the thresholds will say */
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 1000000);
+	/* the usage at gc: the metric may cross unseen, headroom as before */
+	in.usage_bytes = 768 * MiB;
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 7812);
+	/* during an episode the bound holds */
+	in.usage_bytes = 700 * MiB;
+	in.in_episode = true;
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 7812);
+	/* without the kernel's thresholds */
+	in.in_episode = false;
+	in.kernel_watches = false;
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 7812);
+	/* no level armed: poll_max in any case */
+	in.kernel_watches = true;
+	ck_assert_uint_eq(schedule_next(&params, &off, &in), 1000000);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -71,6 +107,8 @@ main(void)
 	tcase_add_test(tc, test_exactly_at_level);
 	tcase_add_test(tc, test_episode_bound);
 	tcase_add_test(tc, test_zero_growth);
+	tcase_add_test(tc, test_next_pressure);
+	tcase_add_test(tc, test_next_kernel_watches);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }
