@@ -210,10 +210,10 @@ _dk_have_image() {
 }
 
 # dk_engine_ready: the packages, a running engine (exported as $DOCKER)
-# and the base images, each step announced with the caller's phase();
+# and the base images, each step announced with dk_phase();
 # a failing step is reported with t_fail and the function returns 1.
 dk_engine_ready() {
-	phase "dependencies"
+	dk_phase "dependencies"
 	if ! dk_deps; then
 		t_fail "dependencies" "cannot install docker.io, debootstrap, busybox-static"
 		return 1
@@ -227,7 +227,7 @@ dk_engine_ready() {
 	echo "docker engine: $(dk 10 version -f '{{.Server.Version}}' 2>&1)," \
 		"cgroup v$(dk 10 info -f '{{.CgroupVersion}}' 2>&1)," \
 		"$([[ -n $DK_STARTED_PID ]] && echo "started by this run (pid $DK_STARTED_PID)" || echo "already running")"
-	phase "base images"
+	dk_phase "base images"
 	if ! dk_base_images; then
 		t_fail "base images" "debootstrap or docker import failed (logs in $DK_LOGDIR)"
 		return 1
