@@ -21,6 +21,7 @@
 #include "docker.h"
 #include "file.h"
 #include "guard.h"
+#include "guard_events.h"
 #include "labels.h"
 #include "log.h"
 #include "rescue.h"
@@ -32,13 +33,6 @@
 #define OOMGUARD_DOCKER 1
 #endif
 
-struct entry;
-
-struct entry_fd {
-	struct entry *e;
-	enum guard_fd_kind kind;
-};
-
 /* One guarded container or cgroup. */
 struct entry {
 	struct agent *a;
@@ -47,12 +41,9 @@ struct entry {
 	struct config cfg;   /* the file's configuration with its labels or pattern over it */
 	pid_t pid;           /* a container's PID 1 as the host sees it; 0 for a cgroup */
 	struct guard *g;
-	struct event *timer; /* its next sample, when sooner than the idle tick */
-	bool idle;           /* sampled by the idle tick */
-	struct event *fd_ev[GUARD_FDS_MAX];
-	struct entry_fd fd_arg[GUARD_FDS_MAX];
-	int nfd;
-	unsigned fds_gen;
+	struct event *timer;        /* its next sample, when sooner than the idle tick */
+	bool idle;                  /* sampled by the idle tick */
+	struct guard_events events; /* its descriptors' */
 	struct entry *next;
 };
 
@@ -73,51 +64,10 @@ struct agent {
 
 /* ---- an entry's events ---- */
 
-static void fd_cb(evutil_socket_t fd, short what, void *arg);
-
-static void
-entry_events_free(struct entry *e)
-{
-	for (int i = 0; i < e->nfd; i++)
-		event_free(e->fd_ev[i]);
-	e->nfd = 0;
-}
-
-/* Take up the guard's descriptors when they changed (every old event
- * freed before a new one is made, as in loop.c). */
-static void
-entry_events_sync(struct entry *e)
-{
-	struct guard_fd fds[GUARD_FDS_MAX];
-	unsigned gen = guard_fds_generation(e->g);
-	int n;
-
-	if (gen == e->fds_gen)
-		return;
-	entry_events_free(e);
-	e->fds_gen = gen;
-	n = guard_fds(e->g, fds, GUARD_FDS_MAX);
-	for (int i = 0; i < n; i++) {
-		struct event *ev;
-
-		e->fd_arg[e->nfd] = (struct entry_fd){ e, fds[i].kind };
-		ev = event_new(
-		    e->a->base, fds[i].fd, EV_READ | EV_PERSIST, fd_cb, &e->fd_arg[e->nfd]);
-		if (ev == NULL || event_add(ev, NULL) < 0) {
-			log_warn("%s: cannot watch its %s descriptor; polling carries it", e->name,
-			    guard_fd_name(fds[i].kind));
-			if (ev != NULL)
-				event_free(ev);
-			continue;
-		}
-		e->fd_ev[e->nfd++] = ev;
-	}
-}
-
 static void
 entry_destroy(struct entry *e)
 {
-	entry_events_free(e);
+	guard_events_free(&e->events);
 	if (e->timer != NULL)
 		event_free(e->timer);
 	log_scope(e->name);
@@ -150,8 +100,8 @@ entry_sample(struct entry *e, const char *why)
 
 	log_scope(e->name);
 	res = guard_sample(e->g, guard_now_usec(), why);
+	guard_events_sync(&e->events);
 	log_scope(NULL);
-	entry_events_sync(e);
 	if (res.gone != NULL) {
 		log_info("%s: %s; no longer guarded", e->name, res.gone);
 		entry_free(e);
@@ -169,24 +119,23 @@ entry_sample(struct entry *e, const char *why)
 	return true;
 }
 
+/* One of the entry's guard's descriptors turned readable
+ * (guard_events.c). */
 static void
-fd_cb(evutil_socket_t fd, short what, void *arg)
+fd_cb(void *owner, enum guard_fd_kind kind)
 {
-	/* Copied first: taking up new descriptors rewrites the arguments. */
-	struct entry_fd f = *(struct entry_fd *)arg;
+	struct entry *e = owner;
 	int r;
 
-	(void)fd;
-	(void)what;
-	log_scope(f.e->name);
-	r = guard_notified(f.e->g, f.kind, guard_now_usec());
+	log_scope(e->name);
+	r = guard_notified(e->g, kind, guard_now_usec());
+	guard_events_sync(&e->events);
 	log_scope(NULL);
-	entry_events_sync(f.e);
 	if (r == -ENODEV) {
-		log_info("%s: its cgroup went away; no longer guarded", f.e->name);
-		entry_free(f.e);
+		log_info("%s: its cgroup went away; no longer guarded", e->name);
+		entry_free(e);
 	} else if (r > 0) {
-		(void)entry_sample(f.e, guard_fd_name(f.kind));
+		(void)entry_sample(e, guard_fd_name(kind));
 	}
 }
 
@@ -261,7 +210,7 @@ entry_add(struct agent *a, const char *key, const char *name, const struct confi
 		free(e);
 		return NULL;
 	}
-	e->fds_gen = guard_fds_generation(e->g) - 1;
+	guard_events_init(&e->events, a->base, e->g, fd_cb, e);
 	e->next = a->entries;
 	a->entries = e;
 	return entry_sample(e, "start") ? e : NULL;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "guard.h"
+#include "guard_events.h"
 #include "log.h"
 #include "loop.h"
 #include "mode.h"
@@ -38,23 +39,12 @@
 /* The signals the loop listens to: those forwarded to the app, and SIGCHLD. */
 #define LOOP_SIGNALS_MAX (SUPERVISE_SIGNALS_MAX + 1)
 
-struct loop_guard;
-
-/* One descriptor event's argument: whose, and what it stands for. */
-struct loop_fd {
-	struct loop_guard *lg;
-	enum guard_fd_kind kind;
-};
-
 /* A guard and the events the loop keeps for it. */
 struct loop_guard {
 	struct loop *l;
 	struct guard *g;
 	struct event *poll_ev;
-	struct event *fd_ev[GUARD_FDS_MAX];
-	struct loop_fd fd_arg[GUARD_FDS_MAX];
-	int nfd;
-	unsigned fds_gen; /* guard_fds_generation() the events were made for */
+	struct guard_events events; /* its descriptors' */
 	struct loop_guard *next;
 };
 
@@ -85,46 +75,14 @@ loop_end(struct loop *l, int code)
 
 /* ---- a guard's events ---- */
 
-static void fd_cb(evutil_socket_t fd, short what, void *arg);
-
+/* Take up the guard's descriptors when they changed; a guard that no
+ * longer watches is not polled. */
 static void
-events_free(struct loop_guard *lg)
+loop_guard_sync(struct loop_guard *lg)
 {
-	for (int i = 0; i < lg->nfd; i++)
-		event_free(lg->fd_ev[i]);
-	lg->nfd = 0;
-}
-
-/* Take up the guard's descriptors when they changed: every old event is
- * freed before a new one is made, so that a number reused by a new
- * descriptor is never taken for the old one's. */
-static void
-guard_events_sync(struct loop_guard *lg)
-{
-	struct guard_fd fds[GUARD_FDS_MAX];
-	unsigned gen = guard_fds_generation(lg->g);
-	int n;
-
 	if (!guard_watching(lg->g))
 		event_del(lg->poll_ev);
-	if (gen == lg->fds_gen)
-		return;
-	events_free(lg);
-	lg->fds_gen = gen;
-	n = guard_fds(lg->g, fds, GUARD_FDS_MAX);
-	for (int i = 0; i < n; i++) {
-		struct event *ev;
-
-		lg->fd_arg[lg->nfd] = (struct loop_fd){ lg, fds[i].kind };
-		ev = event_new(
-		    lg->l->base, fds[i].fd, EV_READ | EV_PERSIST, fd_cb, &lg->fd_arg[lg->nfd]);
-		if (mode_event_add(ev, NULL, guard_fd_name(fds[i].kind)) < 0) {
-			if (ev != NULL)
-				event_free(ev);
-			continue;
-		}
-		lg->fd_ev[lg->nfd++] = ev;
-	}
+	guard_events_sync(&lg->events);
 }
 
 static void
@@ -143,7 +101,7 @@ guard_sample_now(struct loop_guard *lg, const char *why)
 {
 	struct guard_result res = guard_sample(lg->g, guard_now_usec(), why);
 
-	guard_events_sync(lg);
+	loop_guard_sync(lg);
 	if (res.next_usec > 0) {
 		struct timeval tv = mode_timeval(res.next_usec);
 
@@ -156,21 +114,18 @@ guard_sample_now(struct loop_guard *lg, const char *why)
 		guard_gone(lg, res.gone);
 }
 
+/* One of the guard's descriptors turned readable (guard_events.c). */
 static void
-fd_cb(evutil_socket_t fd, short what, void *arg)
+fd_cb(void *owner, enum guard_fd_kind kind)
 {
-	/* Copied first: taking up new descriptors rewrites the arguments. */
-	struct loop_fd f = *(struct loop_fd *)arg;
-	int r;
+	struct loop_guard *lg = owner;
+	int r = guard_notified(lg->g, kind, guard_now_usec());
 
-	(void)fd;
-	(void)what;
-	r = guard_notified(f.lg->g, f.kind, guard_now_usec());
-	guard_events_sync(f.lg);
+	loop_guard_sync(lg);
 	if (r == -ENODEV)
-		guard_gone(f.lg, "the pressure file went away");
+		guard_gone(lg, "the pressure file went away");
 	else if (r > 0)
-		guard_sample_now(f.lg, guard_fd_name(f.kind));
+		guard_sample_now(lg, guard_fd_name(kind));
 }
 
 static void
@@ -195,7 +150,7 @@ loop_guard_add(struct loop *l, struct guard *g)
 		free(lg);
 		return NULL;
 	}
-	lg->fds_gen = guard_fds_generation(g) - 1;
+	guard_events_init(&lg->events, l->base, g, fd_cb, lg);
 	lg->next = l->guards;
 	l->guards = lg;
 	return lg;
@@ -210,7 +165,7 @@ loop_guards_free(struct loop *l)
 		l->guards = lg->next;
 		if (l->obs != NULL)
 			observe_guard_remove(l->obs, lg->g);
-		events_free(lg);
+		guard_events_free(&lg->events);
 		event_free(lg->poll_ev);
 		guard_free(lg->g);
 		free(lg);
@@ -225,7 +180,7 @@ host_sync(void *loop)
 	struct loop *l = loop;
 
 	for (struct loop_guard *lg = l->guards; lg != NULL; lg = lg->next)
-		guard_events_sync(lg);
+		loop_guard_sync(lg);
 }
 
 /* The mode's guard, sampled. */
@@ -337,7 +292,7 @@ config_apply(struct loop *l, const struct config *next)
 		    next->cgroup);
 	for (struct loop_guard *lg = l->guards; lg != NULL; lg = lg->next) {
 		guard_reconfigure(lg->g, next);
-		guard_events_sync(lg);
+		loop_guard_sync(lg);
 	}
 	if (l->obs != NULL)
 		observe_reconfigure(l->obs, next);
