@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -218,11 +219,66 @@ read_mounts(const char *proc_root, struct cgroup_mounts *ret)
 	return cgroup_parse_mounts(text, ret);
 }
 
+/* A cgroup as it is being located, in buffers of the largest size. */
+struct found {
+	int version;
+	enum cgroup_layout layout;
+	char path[PATH_MAX];
+	char dir[PATH_MAX];
+	char psi_file[PATH_MAX];
+	bool psi_system;
+};
+
+/* Copy f into *ret, its strings in one allocation of their sizes.
+ * Return 0 or -ENOMEM. */
+static int
+found_take(const struct found *f, struct cgroup *ret)
+{
+	size_t np = strlen(f->path) + 1, nd = strlen(f->dir) + 1, ns = strlen(f->psi_file) + 1;
+	char *text = malloc(np + nd + ns);
+
+	if (text == NULL)
+		return -ENOMEM;
+	memcpy(text, f->path, np);
+	memcpy(text + np, f->dir, nd);
+	memcpy(text + np + nd, f->psi_file, ns);
+	ret->version = f->version;
+	ret->layout = f->layout;
+	ret->path = text; /* the allocation's start, which cgroup_free() frees */
+	ret->dir = text + np;
+	ret->psi_file = text + np + nd;
+	ret->psi_system = f->psi_system;
+	return 0;
+}
+
+void
+cgroup_free(struct cgroup *cg)
+{
+	if (cg == NULL)
+		return;
+	free(cg->path); /* the start of the one allocation */
+	*cg = (struct cgroup){ 0 };
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+cgroup_same(const struct cgroup *a, const struct cgroup *b)
+{
+	return a->version == b->version && a->layout == b->layout &&
+	    a->psi_system == b->psi_system && str_same(a->path, b->path) &&
+	    str_same(a->dir, b->dir) && str_same(a->psi_file, b->psi_file);
+}
+
 /* The pressure file for a cgroup: its own on v2; on a hybrid host the
  * unified tree's file of the same process, when that cgroup has one;
  * else the whole system's. */
 static void
-locate_psi(const char *proc_root, const char *unified_dir, struct cgroup *cg)
+locate_psi(const char *proc_root, const char *unified_dir, struct found *cg)
 {
 	cg->psi_system = false;
 	if (unified_dir != NULL && is_file(unified_dir, "/memory.pressure") &&
@@ -247,7 +303,7 @@ cgroup_find_pid(const char *proc_root, const char *fs_root, pid_t pid, struct cg
 {
 	struct cgroup_membership mb;
 	struct cgroup_mounts m;
-	struct cgroup cg;
+	struct found cg;
 	char path[PATH_MAX], text[PROC_TEXT_MAX], unified[PATH_MAX];
 	const char *udir = NULL;
 	int r;
@@ -290,8 +346,7 @@ cgroup_find_pid(const char *proc_root, const char *fs_root, pid_t pid, struct cg
 	/* The unified tree's root: its pressure is the whole system's. */
 	if (udir != NULL && strcmp(mb.v2, "/") == 0)
 		cg.psi_system = true;
-	*ret = cg;
-	return 0;
+	return found_take(&cg, ret);
 }
 
 /* Which memory controller a directory belongs to, from the files in it. */
@@ -308,8 +363,7 @@ version_of_dir(const char *dir)
 /* A path given as the cgroup's name in its hierarchy, as /proc/PID/cgroup
  * prints it: look it up under the memory controller's mount. */
 static int
-find_by_name(
-    const struct cgroup_mounts *m, const char *fs_root, const char *path, struct cgroup *cg)
+find_by_name(const struct cgroup_mounts *m, const char *fs_root, const char *path, struct found *cg)
 {
 	int r;
 
@@ -351,7 +405,7 @@ int
 cgroup_find_path(const char *proc_root, const char *fs_root, const char *path, struct cgroup *ret)
 {
 	struct cgroup_mounts m;
-	struct cgroup cg;
+	struct found cg;
 	int r;
 
 	r = read_mounts(proc_root, &m);
@@ -373,6 +427,5 @@ cgroup_find_path(const char *proc_root, const char *fs_root, const char *path, s
 			return r;
 	}
 	locate_psi(proc_root, cg.version == 2 ? cg.dir : NULL, &cg);
-	*ret = cg;
-	return 0;
+	return found_take(&cg, ret);
 }

@@ -29,14 +29,16 @@ struct cgroup_membership {
 	char v2[PATH_MAX];
 };
 
-/* A memory cgroup, located. */
+/* A memory cgroup, located. Its three strings are sized to their
+ * contents and share one allocation, which the struct owns: release it
+ * with cgroup_free(). A zeroed struct holds none (the strings are NULL). */
 struct cgroup {
 	int version; /* of the memory controller: 1 or 2 */
 	enum cgroup_layout layout;
-	char path[PATH_MAX];     /* within the hierarchy, "/" for its root */
-	char dir[PATH_MAX];      /* its directory, fs_root included */
-	char psi_file[PATH_MAX]; /* the memory pressure file that applies, or "" */
-	bool psi_system;         /* psi_file is the whole system's */
+	char *path;      /* within the hierarchy, "/" for its root */
+	char *dir;       /* its directory, fs_root included */
+	char *psi_file;  /* the memory pressure file that applies, or "" */
+	bool psi_system; /* psi_file is the whole system's */
 };
 
 /* Parse the text of /proc/PID/cgroup. Return 0, or -ENOENT when it names
@@ -53,16 +55,25 @@ int cgroup_parse_mounts(const char *text, struct cgroup_mounts *ret);
 int cgroup_join(const char *fs_root, const char *mount_root, const char *mount_point,
     const char *path, char *ret, size_t len);
 
-/* Locate the memory cgroup of pid (0: the caller). Return 0, or -errno:
- * -ENOENT without a memory cgroup, -EXDEV when it lies outside what this
- * mount namespace can see, or the error of reading the proc files. */
+/* Locate the memory cgroup of pid (0: the caller). On success *ret is
+ * overwritten without being read: cgroup_free() what it held before.
+ * Return 0, or -errno: -ENOENT without a memory cgroup, -EXDEV when it
+ * lies outside what this mount namespace can see, -ENOMEM, or the error
+ * of reading the proc files (*ret untouched on error). */
 int cgroup_find_pid(const char *proc_root, const char *fs_root, pid_t pid, struct cgroup *ret);
 
 /* Locate a memory cgroup given as a directory, or as a path within the
- * memory hierarchy (as /proc/PID/cgroup prints it). Return 0, or -ENOENT
- * when it is neither, or -errno. */
+ * memory hierarchy (as /proc/PID/cgroup prints it), into *ret as
+ * cgroup_find_pid() does. Return 0, or -ENOENT when it is neither, or
+ * -errno. */
 int cgroup_find_path(
     const char *proc_root, const char *fs_root, const char *path, struct cgroup *ret);
+
+/* Free what cg holds and zero it. NULL or a zeroed struct: nothing. */
+void cgroup_free(struct cgroup *cg);
+
+/* Whether a and b are the same cgroup: version, layout and strings. */
+bool cgroup_same(const struct cgroup *a, const struct cgroup *b);
 
 const char *cgroup_layout_name(enum cgroup_layout layout);
 

@@ -67,6 +67,7 @@ guard_free(struct guard *g)
 	guard_unwatch(g);
 	action_target_close(&g->target);
 	rescue_close(&g->rescue);
+	cgroup_free(&g->cg);
 	free(g);
 }
 
@@ -75,18 +76,26 @@ guard_free(struct guard *g)
 static int
 locate(struct guard *g, const char *path, pid_t pid, bool quiet)
 {
+	struct cgroup cg;
 	int r;
 
 	/* A unit's memory cgroup is its main process's: on v1 it may differ
 	 * from the ControlGroup systemd names (no memory accounting). */
 	if (pid > 0 || strcmp(path, "self") == 0)
-		r = cgroup_find_pid(g->p.proc_root, g->p.fs_root, pid, &g->cg);
+		r = cgroup_find_pid(g->p.proc_root, g->p.fs_root, pid, &cg);
 	else
-		r = cgroup_find_path(g->p.proc_root, g->p.fs_root, path, &g->cg);
+		r = cgroup_find_path(g->p.proc_root, g->p.fs_root, path, &cg);
 	if (r < 0) {
 		if (!quiet)
 			log_error("cannot locate the memory cgroup %s: %s", path, strerror(-r));
 		return r;
+	}
+	/* The same cgroup again keeps its strings, which others may point at. */
+	if (cgroup_same(&cg, &g->cg)) {
+		cgroup_free(&cg);
+	} else {
+		cgroup_free(&g->cg);
+		g->cg = cg;
 	}
 	r = memcg_open(&g->mem, g->cg.dir, g->cg.version, memcg_host_ram(g->p.proc_root));
 	if (r < 0) {
@@ -146,7 +155,7 @@ guard_watching(const struct guard *g)
 const char *
 guard_dir(const struct guard *g)
 {
-	return g->cg.dir;
+	return g->cg.dir != NULL ? g->cg.dir : "";
 }
 
 void

@@ -55,9 +55,11 @@ hints_cmd_print(const struct config *c, const char *proc_root, const char *fs_ro
 	r = read_limit(c, proc_root, fs_root, &cg, &limit);
 	if (r < 0) {
 		log_error("cannot read the memory limit of %s: %s",
-		    cg.dir[0] != '\0' ? cg.dir : c->cgroup, strerror(-r));
+		    cg.dir != NULL ? cg.dir : c->cgroup, strerror(-r));
+		cgroup_free(&cg);
 		return r;
 	}
+	cgroup_free(&cg);
 	(void)hints_compute(c, limit, environ, &h);
 	hints_print(&h, shell, stdout);
 	return 0;

@@ -550,6 +550,7 @@ cmd_probe(const struct args *a, const struct config *c)
 		probe_print_json(&r, stdout);
 	else
 		probe_print_text(&r, stdout);
+	cgroup_free(&r.cg);
 	return EXIT_OK;
 }
 

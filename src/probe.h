@@ -41,7 +41,8 @@ struct probe_report {
 };
 
 /* Locate the cgroup, read it and try each mechanism. Return 0, or -errno
- * when the cgroup cannot be found (the report is then unset). */
+ * when the cgroup cannot be found (the report is then unset). The report's
+ * cg is the caller's to cgroup_free(). */
 int probe_run(const struct probe_request *req, struct probe_report *ret);
 
 void probe_print_text(const struct probe_report *r, FILE *fp);

@@ -274,9 +274,14 @@ self_inside(const struct guard *g)
 	struct cgroup self;
 	size_t n = strlen(g->cg.dir);
 
+	bool inside;
+
 	if (cgroup_find_pid(g->p.proc_root, g->p.fs_root, 0, &self) < 0)
 		return false;
-	return strncmp(self.dir, g->cg.dir, n) == 0 && (self.dir[n] == '\0' || self.dir[n] == '/');
+	inside =
+	    strncmp(self.dir, g->cg.dir, n) == 0 && (self.dir[n] == '\0' || self.dir[n] == '/');
+	cgroup_free(&self);
+	return inside;
 }
 
 /* The reserve's mode for the watched cgroup, and its limit file opened

@@ -28,6 +28,7 @@ START_TEST(test_hybrid_self)
 	 * here its root ("0::/"): the whole system's pressure. */
 	ck_assert_str_eq(cg.psi_file, FX "hybrid/sys/fs/cgroup/unified/memory.pressure");
 	ck_assert(cg.psi_system);
+	cgroup_free(&cg);
 }
 END_TEST
 
@@ -41,6 +42,7 @@ START_TEST(test_legacy_self)
 	ck_assert_str_eq(cg.dir, FX "legacy/sys/fs/cgroup/memory" HOST_CG);
 	ck_assert_str_eq(cg.psi_file, FX "legacy/proc/pressure/memory");
 	ck_assert(cg.psi_system);
+	cgroup_free(&cg);
 }
 END_TEST
 
@@ -54,6 +56,7 @@ START_TEST(test_namespace_self)
 	ck_assert_int_eq(cg.version, 1);
 	ck_assert_str_eq(cg.path, "/");
 	ck_assert_str_eq(cg.dir, FX "nsv1/sys/fs/cgroup/memory");
+	cgroup_free(&cg);
 }
 END_TEST
 
@@ -68,17 +71,20 @@ START_TEST(test_v2_self)
 	ck_assert_str_eq(cg.dir, FX "v2/sys/fs/cgroup/test");
 	ck_assert_str_eq(cg.psi_file, FX "v2/sys/fs/cgroup/test/memory.pressure");
 	ck_assert(!cg.psi_system);
+	cgroup_free(&cg);
 	ck_assert_int_eq(cgroup_find_path(FX "v2/proc", FX "v2", "/nolimit", &cg), 0);
 	ck_assert_int_eq(cg.version, 2);
 	ck_assert_str_eq(cg.dir, FX "v2/sys/fs/cgroup/nolimit");
+	cgroup_free(&cg);
 	ck_assert_int_eq(cgroup_find_path(FX "v2/proc", FX "v2", "/sys/fs/cgroup/test", &cg), 0);
 	ck_assert_str_eq(cg.path, "/test");
+	cgroup_free(&cg);
 }
 END_TEST
 
 START_TEST(test_find_path)
 {
-	struct cgroup cg;
+	struct cgroup cg, other;
 
 	/* as a directory */
 	ck_assert_int_eq(
@@ -86,13 +92,20 @@ START_TEST(test_find_path)
 	    0);
 	ck_assert_int_eq(cg.version, 1);
 	ck_assert_str_eq(cg.path, HOST_CG);
-	/* as a name in the memory hierarchy */
-	ck_assert_int_eq(cgroup_find_path(FX "hybrid/proc", FX "hybrid", HOST_CG, &cg), 0);
-	ck_assert_str_eq(cg.dir, FX "hybrid/sys/fs/cgroup/memory" HOST_CG);
+	/* as a name in the memory hierarchy: the same cgroup */
+	ck_assert_int_eq(cgroup_find_path(FX "hybrid/proc", FX "hybrid", HOST_CG, &other), 0);
+	ck_assert_str_eq(other.dir, FX "hybrid/sys/fs/cgroup/memory" HOST_CG);
+	ck_assert(cgroup_same(&cg, &other));
+	cgroup_free(&other);
+	/* an error leaves *ret alone */
 	ck_assert_int_eq(
 	    cgroup_find_path(FX "hybrid/proc", FX "hybrid", "/no/such/cgroup", &cg), -ENOENT);
+	ck_assert_str_eq(cg.path, HOST_CG);
+	cgroup_free(&cg);
+	ck_assert_ptr_null(cg.dir);
 	ck_assert_int_eq(cgroup_find_path(FX "nsv1/proc", FX "nsv1", "/", &cg), 0);
 	ck_assert_str_eq(cg.dir, FX "nsv1/sys/fs/cgroup/memory");
+	cgroup_free(&cg);
 }
 END_TEST
 

@@ -190,7 +190,7 @@ END_TEST
  * sets it. */
 START_TEST(test_watch_v1)
 {
-	struct cgroup cg;
+	struct cgroup cg = { 0 };
 
 	if (getenv("CGSCAN_CGROUPS") == NULL || strcmp(getenv("CGSCAN_CGROUPS"), "1") != 0) {
 		fprintf(stderr,
@@ -199,12 +199,14 @@ START_TEST(test_watch_v1)
 		return;
 	}
 	if (cgroup_find_pid("/proc", "", 0, &cg) < 0 || cg.version != 1) {
+		cgroup_free(&cg);
 		fprintf(
 		    stderr, "check_cgscan: skipped test_watch_v1: the memory cgroup is not v1\n");
 		return;
 	}
 	ck_assert_int_lt(
 	    snprintf(tmp, sizeof(tmp), "%s/check_cgscan-%d", cg.dir, (int)getpid()), sizeof(tmp));
+	cgroup_free(&cg);
 	if (mkdir(tmp, 0755) < 0) {
 		fprintf(stderr, "check_cgscan: skipped test_watch_v1: mkdir %s: %s\n", tmp,
 		    strerror(errno));
