@@ -36,15 +36,25 @@
 /* One guarded container or cgroup. */
 struct entry {
 	struct agent *a;
-	char key[PATH_MAX];  /* a container's id, or a cgroup's path under the root */
-	char name[PATH_MAX]; /* what the log calls it */
-	struct config cfg;   /* the file's configuration with its labels or pattern over it */
-	pid_t pid;           /* a container's PID 1 as the host sees it; 0 for a cgroup */
+	char *key;          /* a container's id, or a cgroup's path under the root */
+	char *name;         /* what the log calls it */
+	struct config *cfg; /* the file's configuration with its labels or pattern over
+	                     * it, shared with the entries that have the same */
+	pid_t pid;          /* a container's PID 1 as the host sees it; 0 for a cgroup */
 	struct guard *g;
 	struct event *timer;        /* its next sample, when sooner than the idle tick */
 	bool idle;                  /* sampled by the idle tick */
 	struct guard_events events; /* its descriptors' */
 	struct entry *next;
+	char text[]; /* key and name */
+};
+
+/* A configuration shared by the entries whose configurations are equal
+ * (every cgroup of one pattern, every container without labels): one
+ * copy for them all, locked in memory once, freed with the last. */
+struct shared_config {
+	struct config cfg; /* first: an entry's cfg points here */
+	size_t refs;
 };
 
 struct agent {
@@ -62,6 +72,40 @@ struct agent {
 	size_t nglobs;
 };
 
+/* ---- an entry's configuration ---- */
+
+/* The shared copy of cfg: an entry's equal to it, or a new one. Equal
+ * means the same bytes: a difference in padding only costs a copy.
+ * Return it, or NULL without memory. */
+static struct config *
+config_share(struct agent *a, const struct config *cfg)
+{
+	struct shared_config *s;
+
+	for (struct entry *e = a->entries; e != NULL; e = e->next) {
+		if (memcmp(e->cfg, cfg, sizeof(*cfg)) == 0) {
+			((struct shared_config *)e->cfg)->refs++;
+			return e->cfg;
+		}
+	}
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	memcpy(&s->cfg, cfg, sizeof(*cfg));
+	s->refs = 1;
+	return &s->cfg;
+}
+
+/* Drop an entry's hold on a configuration from config_share(). */
+static void
+config_unshare(struct config *cfg)
+{
+	struct shared_config *s = (struct shared_config *)cfg;
+
+	if (s != NULL && --s->refs == 0)
+		free(s);
+}
+
 /* ---- an entry's events ---- */
 
 static void
@@ -73,6 +117,7 @@ entry_destroy(struct entry *e)
 	log_scope(e->name);
 	guard_free(e->g);
 	log_scope(NULL);
+	config_unshare(e->cfg);
 	free(e);
 }
 
@@ -107,7 +152,7 @@ entry_sample(struct entry *e, const char *why)
 		entry_free(e);
 		return false;
 	}
-	e->idle = res.next_usec == 0 || res.next_usec >= e->cfg.poll_max_usec;
+	e->idle = res.next_usec == 0 || res.next_usec >= e->cfg->poll_max_usec;
 	if (e->idle) {
 		event_del(e->timer);
 	} else {
@@ -182,19 +227,20 @@ entry_add(struct agent *a, const char *key, const char *name, const struct confi
 {
 	struct guard_params p = { a->o->proc_root, a->o->fs_root,
 		pid > 0 && cfg->target == TARGET_MAIN ? GUARD_MAIN_PID : GUARD_MAIN_NONE };
-	struct entry *e = calloc(1, sizeof(*e));
+	size_t klen = strlen(key) + 1, nlen = strlen(name) + 1;
+	struct entry *e = calloc(1, sizeof(*e) + klen + nlen);
 	int r = -ENOMEM;
 
-	if (e == NULL) {
+	if (e == NULL || (e->cfg = config_share(a, cfg)) == NULL) {
 		log_error("%s: cannot guard it: %s", name, strerror(ENOMEM));
+		free(e);
 		return NULL;
 	}
 	e->a = a;
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->cfg = *cfg;
+	e->key = memcpy(e->text, key, klen);
+	e->name = memcpy(e->text + klen, name, nlen);
 	e->timer = evtimer_new(a->base, timer_cb, e);
-	e->g = e->timer != NULL ? guard_new(&e->cfg, &p) : NULL;
+	e->g = e->timer != NULL ? guard_new(e->cfg, &p) : NULL;
 	log_scope(e->name);
 	if (e->g != NULL)
 		r = guard_watch(e->g, dir, pid, false);
@@ -207,6 +253,7 @@ entry_add(struct agent *a, const char *key, const char *name, const struct confi
 			guard_free(e->g);
 		if (e->timer != NULL)
 			event_free(e->timer);
+		config_unshare(e->cfg);
 		free(e);
 		return NULL;
 	}
