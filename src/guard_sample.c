@@ -139,6 +139,40 @@ struct sample_notes {
 	uint64_t kills; /* OOM kills by the kernel since the last sample */
 };
 
+/* The limit the levels count from: inputs_limit() told what oomguard
+ * itself wrote (the reserve's raise, memory.high). */
+static uint64_t
+sample_limit(const struct guard *g, const struct memcg_sample *s)
+{
+	struct inputs_own own = {
+		.limit_raised = g->rescue.raised,
+		.limit_bytes = g->rescue.limit_bytes,
+		.raised_bytes = g->rescue.raised_bytes,
+	};
+
+	knob_own(&g->knob, &own);
+	return inputs_limit(s, &own);
+}
+
+/* Read a sample: the usage and limit files first, memory.stat only when
+ * the metric needs it (schedule_read_stat(), the read rule): levels for
+ * this sample's limit, and the usage at or above one the metric is
+ * compared with. Otherwise the usage stands in for the metric. Return 0
+ * or -errno as memcg_read(). */
+static int
+sample_memcg_read(struct guard *g, struct memcg_sample *s)
+{
+	int r = memcg_read_base(&g->mem, s);
+
+	if (r < 0)
+		return r;
+	if (!g->levels_set || sample_limit(g, s) != g->limit_bytes ||
+	    schedule_read_stat(
+	        &g->levels, &g->policy, g->cfg->metric == METRIC_USAGE, s->usage_bytes))
+		memcg_read_stat(&g->mem, s);
+	return 0;
+}
+
 /* Read a sample into *ret. Return 1 to go on with it, 0 when there is
  * none this time, -1 when the cgroup is gone (unwatched: *ret_gone says
  * why). ENOMEM means the cgroup is frozen (allocations in system calls
@@ -147,7 +181,7 @@ static int
 sample_read(
     struct guard *g, struct memcg_sample *ret, struct sample_notes *notes, const char **ret_gone)
 {
-	int r = memcg_read(&g->mem, ret);
+	int r = sample_memcg_read(g, ret);
 
 	if (r == 0) {
 		g->read_errno = 0;
@@ -217,21 +251,6 @@ sample_log(struct guard *g, const struct sample_notes *notes, enum policy_action
 	if (a != POLICY_NONE)
 		log_debug("sample (%s): %" PRIu64 " bytes, action %s", why, g->metric_bytes,
 		    policy_action_name(a));
-}
-
-/* The limit the levels count from: inputs_limit() told what oomguard
- * itself wrote (the reserve's raise, memory.high). */
-static uint64_t
-sample_limit(const struct guard *g, const struct memcg_sample *s)
-{
-	struct inputs_own own = {
-		.limit_raised = g->rescue.raised,
-		.limit_bytes = g->rescue.limit_bytes,
-		.raised_bytes = g->rescue.raised_bytes,
-	};
-
-	knob_own(&g->knob, &own);
-	return inputs_limit(s, &own);
 }
 
 /* The inputs of a sample read into s: the metric, the limit and its

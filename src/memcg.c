@@ -137,8 +137,8 @@ memcg_read_usage(const struct memcg *m, uint64_t *ret_bytes)
 	return read_u64_fd(m->usage_fd, ret_bytes);
 }
 
-static void
-read_stat(const struct memcg *m, struct memcg_sample *s)
+void
+memcg_read_stat(const struct memcg *m, struct memcg_sample *s)
 {
 	char text[STAT_TEXT_MAX];
 	bool v1 = m->version == 1;
@@ -186,7 +186,7 @@ read_v2_extras(const struct memcg *m, struct memcg_sample *s)
 }
 
 int
-memcg_read(const struct memcg *m, struct memcg_sample *ret)
+memcg_read_base(const struct memcg *m, struct memcg_sample *ret)
 {
 	struct memcg_sample s;
 	char text[64];
@@ -202,11 +202,20 @@ memcg_read(const struct memcg *m, struct memcg_sample *ret)
 	r = memcg_parse_limit(text, m->host_ram_bytes, &s.limit_bytes);
 	if (r < 0)
 		return r;
-	read_stat(m, &s);
 	read_oom_control(m, &s);
 	read_v2_extras(m, &s);
 	*ret = s;
 	return 0;
+}
+
+int
+memcg_read(const struct memcg *m, struct memcg_sample *ret)
+{
+	int r = memcg_read_base(m, ret);
+
+	if (r == 0)
+		memcg_read_stat(m, ret);
+	return r;
 }
 
 uint64_t

@@ -59,6 +59,14 @@ int memcg_read_usage(const struct memcg *m, uint64_t *ret_bytes);
  * read (ENOMEM here is a sign of a frozen cgroup). */
 int memcg_read(const struct memcg *m, struct memcg_sample *ret);
 
+/* Read a sample without memory.stat (has_stat false), the usage first:
+ * memcg_read() without its costliest file. Return as memcg_read(). */
+int memcg_read_base(const struct memcg *m, struct memcg_sample *ret);
+
+/* Add memory.stat to a sample read by memcg_read_base(): has_stat set
+ * when it could be read and parsed, else the sample is left as it is. */
+void memcg_read_stat(const struct memcg *m, struct memcg_sample *s);
+
 /* The value of the configured metric in a sample. */
 uint64_t memcg_metric(const struct memcg_sample *s, enum metric metric);
 

@@ -47,3 +47,25 @@ schedule_next(const struct schedule_params *p, const struct policy_levels *lv,
 		return p->poll_max_usec;
 	return schedule_interval(p, lv, in->metric_bytes, in->in_episode);
 }
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+bool
+schedule_read_stat(const struct policy_levels *lv, const struct policy_state *st,
+    bool metric_is_usage, uint64_t usage_bytes)
+{
+	uint64_t floor = min_u64(lv->gc_bytes, min_u64(lv->restart_bytes, lv->kill_bytes));
+
+	if (metric_is_usage)
+		return false;
+	if (st->in_episode)
+		floor = min_u64(floor, lv->rearm_bytes);
+	if (st->gc_ever && !st->gc_effect)
+		floor = min_u64(
+		    floor, st->gc_request_bytes - st->gc_request_bytes / POLICY_EFFECT_DIVISOR);
+	return usage_bytes >= floor;
+}

@@ -50,4 +50,17 @@ struct schedule_inputs {
 uint64_t schedule_next(const struct schedule_params *p, const struct policy_levels *lv,
     const struct schedule_inputs *in);
 
+/* The read rule: whether a sample whose usage file read usage_bytes
+ * must also read memory.stat for its metric. The metric (workingset:
+ * usage minus inactive file; anon) is never above the usage, so a usage
+ * under every level the metric is compared with says the metric is
+ * under them too, and the sample may count the usage as its metric (an
+ * upper bound) without changing any decision. The levels compared are
+ * the armed gc, restart and kill levels; rearm in an episode; the fall
+ * that tells a gc request took effect while that is awaited. lv must be
+ * the levels of this sample's limit. metric_is_usage: nothing to read.
+ * Never fails. */
+bool schedule_read_stat(const struct policy_levels *lv, const struct policy_state *st,
+    bool metric_is_usage, uint64_t usage_bytes);
+
 #endif

@@ -96,6 +96,44 @@ START_TEST(test_next_kernel_watches)
 }
 END_TEST
 
+/* The read rule: memory.stat only when the usage reaches a level the
+ * metric is compared with (levels: gc 768, restart 900, kill 990, rearm
+ * 700 MiB). */
+START_TEST(test_read_stat)
+{
+	struct policy_state st = { 0 };
+
+	/* under gc, no episode: the usage stands in for the metric */
+	ck_assert(!schedule_read_stat(&levels, &st, false, 767 * MiB));
+	ck_assert(schedule_read_stat(&levels, &st, false, 768 * MiB));
+	ck_assert(schedule_read_stat(&levels, &st, false, 995 * MiB));
+	/* the metric is the usage: nothing to read */
+	ck_assert(!schedule_read_stat(&levels, &st, true, 995 * MiB));
+	/* every level off: nothing to compare */
+	ck_assert(!schedule_read_stat(&off, &st, false, 995 * MiB));
+	/* in an episode the rearm level counts */
+	st.in_episode = true;
+	ck_assert(schedule_read_stat(&levels, &st, false, 700 * MiB));
+	ck_assert(!schedule_read_stat(&levels, &st, false, 699 * MiB));
+	/* a gc request awaiting its effect: its fall counts (a sixteenth of
+	 * 760 MiB is 47.5 MiB: 712.5 MiB), under rearm or above it */
+	st.in_episode = false;
+	st.gc_ever = true;
+	st.gc_request_bytes = 760 * MiB;
+	ck_assert(schedule_read_stat(&levels, &st, false, 713 * MiB));
+	ck_assert(!schedule_read_stat(&levels, &st, false, 712 * MiB));
+	st.gc_effect = true;
+	ck_assert(!schedule_read_stat(&levels, &st, false, 767 * MiB));
+	/* a restart level under gc counts as well */
+	{
+		const struct policy_levels low = { 768 * MiB, 600 * MiB, POLICY_OFF, 500 * MiB };
+
+		ck_assert(schedule_read_stat(&low, &st, false, 650 * MiB));
+		ck_assert(!schedule_read_stat(&low, &st, false, 599 * MiB));
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -109,6 +147,7 @@ main(void)
 	tcase_add_test(tc, test_zero_growth);
 	tcase_add_test(tc, test_next_pressure);
 	tcase_add_test(tc, test_next_kernel_watches);
+	tcase_add_test(tc, test_read_stat);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }
