@@ -50,6 +50,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cgroup.sh"
 source "$here/../lib/testlib.sh"
+source "$here/lib.sh"
 tmp=$(mktemp -d)
 trap 'cg_cleanup_all; rm -rf "$tmp"' EXIT
 : "${OOMGUARD:?}" "${WORKLOAD_DIR:?}"
@@ -70,20 +71,6 @@ mnt=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5}' /proc/self/mou
 
 export OOMGUARD_WATCH_METRIC=usage OOMGUARD_GC_COOLDOWN=10ms OOMGUARD_GC_REARM_BELOW=232M \
 	OOMGUARD_GC_REQUIRE_HANDLER=no OOMGUARD_LOG_LEVEL=warn
-
-# stats FILE: p50 p99 max (usec) of the numbers in FILE, and the timeouts.
-stats() {
-	local n to
-	to=$(grep -c timeout "$1")
-	n=$(grep -c '^[0-9]' "$1")
-	grep '^[0-9]' "$1" | sort -n | awk -v n="$n" -v to="$to" '
-		{ v[NR] = $1 }
-		END {
-			if (n == 0) { printf "%8s %8s %8s %6d %6d\n", "-", "-", "-", 0, to; exit }
-			p50 = v[int((n - 1) * 0.50) + 1]; p99 = v[int((n - 1) * 0.99) + 1]
-			printf "%8d %8d %8d %6d %6d\n", p50, p99, v[n], n, to
-		}'
-}
 
 latency() { # PATH RATE
 	local path=$1 rate=$2 dir out
