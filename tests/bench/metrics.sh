@@ -13,6 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cgroup.sh"
 source "$here/../lib/testlib.sh"
 source "$here/../lib/prometheus.sh"
+source "$here/lib.sh"
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; cg_cleanup_all; rm -rf "$tmp"' EXIT
@@ -23,20 +24,6 @@ MiB=$((1 << 20))
 port=$((20000 + $$ % 20000))
 export OOMGUARD_WATCH_METRIC=usage OOMGUARD_GC_COOLDOWN=10ms OOMGUARD_GC_REARM_BELOW=232M \
 	OOMGUARD_GC_REQUIRE_HANDLER=no OOMGUARD_LOG_LEVEL=warn
-
-# stats FILE: p50 p99 max (usec), the count and the timeouts.
-stats() {
-	local n to
-	to=$(grep -c timeout "$1")
-	n=$(grep -c '^[0-9]' "$1")
-	grep '^[0-9]' "$1" | sort -n | awk -v n="$n" -v to="$to" '
-		{ v[NR] = $1 }
-		END {
-			if (n == 0) { printf "%8s %8s %8s %6d %6d\n", "-", "-", "-", 0, to; exit }
-			printf "%8d %8d %8d %6d %6d\n", v[int((n - 1) * 0.50) + 1],
-				v[int((n - 1) * 0.99) + 1], v[n], n, to
-		}'
-}
 
 scraper() {
 	while :; do
