@@ -748,24 +748,6 @@ agent_start(struct agent *a)
 	return 0;
 }
 
-static struct event_base *
-base_new(void)
-{
-	struct event_config *ec = event_config_new();
-	struct event_base *base;
-
-	if (ec == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	if (base != NULL && event_base_priority_init(base, 2) < 0) {
-		event_base_free(base);
-		return NULL;
-	}
-	return base;
-}
-
 static void
 agent_free(struct agent *a)
 {
@@ -800,7 +782,8 @@ agent_run(const struct config *cfg, const struct agent_opts *o)
 	    (struct agent_conf){ .cfg = cfg, .patterns = o->patterns, .npatterns = o->npatterns };
 	if (globs_resolve(o, &a.conf) < 0)
 		return 78;
-	if ((a.conf.nglobs > 0 && root_find(&a) < 0) || (a.base = base_new()) == NULL) {
+	if ((a.conf.nglobs > 0 && root_find(&a) < 0) ||
+	    (a.base = guard_events_base_new()) == NULL) {
 		agent_free(&a);
 		return 1;
 	}
