@@ -488,14 +488,15 @@ cgroup_lost(const char *rel, size_t index, void *arg)
 
 /* The globs of --cgroups in c, each a [pattern.NAME]'s match or a glob
  * of its own; the patterns' settings checked over c's configuration.
- * Return 0, or -EINVAL (logged). */
+ * Return 0, or -EINVAL (or -ENOMEM) with the first error in err. */
 static int
-globs_resolve(const struct agent_opts *o, struct agent_conf *c)
+globs_resolve(const struct agent_opts *o, struct agent_conf *c, char *err, size_t errlen)
 {
-	char err[CONFIG_ERR_MAX];
 	struct config *tmp = malloc(sizeof(*tmp));
 	int r = tmp == NULL ? -ENOMEM : 0;
 
+	if (tmp == NULL)
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
 	for (size_t i = 0; r == 0 && i < o->ncgroups; i++) {
 		c->globs[i] = o->cgroups[i];
 		c->pattern_of[i] = SIZE_MAX;
@@ -505,13 +506,11 @@ globs_resolve(const struct agent_opts *o, struct agent_conf *c)
 				c->pattern_of[i] = k;
 			}
 		}
-		if (c->pattern_of[i] != SIZE_MAX &&
-		    labels_apply_pattern(
-		        c->cfg, &c->patterns[c->pattern_of[i]], tmp, err, sizeof(err)) < 0) {
-			log_error("%s", err);
-			r = -EINVAL;
-		} else if (c->pattern_of[i] == SIZE_MAX && strpbrk(o->cgroups[i], "*?[/") == NULL) {
-			log_error(
+		if (c->pattern_of[i] != SIZE_MAX)
+			r = labels_apply_pattern(
+			    c->cfg, &c->patterns[c->pattern_of[i]], tmp, err, errlen);
+		else if (strpbrk(o->cgroups[i], "*?[/") == NULL) {
+			snprintf(err, errlen,
 			    "--cgroups %s: no [pattern.%s] in the configuration, and not a glob",
 			    o->cgroups[i], o->cgroups[i]);
 			r = -EINVAL;
@@ -570,17 +569,17 @@ conf_read(const struct agent *a, struct agent_conf *ret, char *err, size_t errle
 		return -ENOMEM;
 	}
 	ret->cfg = ret->cfg_owned = cfg;
+	if (a->o->reload == NULL) {
+		snprintf(err, errlen, "no configuration to read again");
+		return -EINVAL;
+	}
 	if (a->o->reload(cfg, err, errlen) < 0)
 		return -EINVAL;
 	if (cfg->path[0] != '\0' &&
 	    config_load_patterns(cfg->path, &ret->patterns_owned, &ret->npatterns, err, errlen) < 0)
 		return -EINVAL;
 	ret->patterns = ret->patterns_owned;
-	if (globs_resolve(a->o, ret) < 0) {
-		snprintf(err, errlen, "a pattern's settings do not hold (said above)");
-		return -EINVAL;
-	}
-	return 0;
+	return globs_resolve(a->o, ret, err, errlen) < 0 ? -EINVAL : 0;
 }
 
 static int
@@ -776,12 +775,15 @@ int
 agent_run(const struct config *cfg, const struct agent_opts *o)
 {
 	struct agent a = { .cfg = cfg, .o = o };
+	char err[CONFIG_ERR_MAX + PATH_MAX];
 	int r;
 
 	a.conf =
 	    (struct agent_conf){ .cfg = cfg, .patterns = o->patterns, .npatterns = o->npatterns };
-	if (globs_resolve(o, &a.conf) < 0)
+	if (globs_resolve(o, &a.conf, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return 78;
+	}
 	if ((a.conf.nglobs > 0 && root_find(&a) < 0) ||
 	    (a.base = guard_events_base_new()) == NULL) {
 		agent_free(&a);
