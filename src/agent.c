@@ -602,6 +602,7 @@ cgroups_rescan(struct agent *a)
 	struct cgscan *scan;
 	struct entry *e, *next;
 
+	log_info("cgroups: the patterns changed; scanning under %s again", a->root);
 	for (e = a->entries; e != NULL; e = e->next)
 		e->stale = e->ct == NULL;
 	scan = cgscan_new(
