@@ -90,11 +90,13 @@ scrape "$tmp/m1.prom"
 na=$(grep -cF "{cgroup=\"$a\"" "$tmp/m1.prom")
 nb=$(grep -cF "{cgroup=\"$b\"" "$tmp/m1.prom")
 nk=$(grep -cF "{cgroup=\"$k\",pod=\"$uid\"" "$tmp/m1.prom")
-if ((na > 10 && nb == na && nk == na)) &&
-	grep -qF "oomguard_level_bytes{cgroup=\"$a\",level=\"gc\"} " "$tmp/m1.prom"; then
-	t_pass "M1: /metrics serves a.scope's, b.scope's and k.scope's series ($na each), k.scope's with pod=\"$uid\""
+if ((na > 10 && nb > 10 && nk > 10)) &&
+	grep -qxF "oomguard_memory_limit_bytes{cgroup=\"$a\"} $((128 * MiB))" "$tmp/m1.prom" &&
+	grep -qxF "oomguard_memory_limit_bytes{cgroup=\"$b\"} $((128 * MiB))" "$tmp/m1.prom" &&
+	grep -qxF "oomguard_memory_limit_bytes{cgroup=\"$k\",pod=\"$uid\"} $((64 * MiB))" "$tmp/m1.prom"; then
+	t_pass "M1: /metrics serves a.scope's ($na), b.scope's ($nb) and k.scope's ($nk) series, each its own limit, k.scope's with pod=\"$uid\""
 else
-	t_fail "M1: every guard's series" "a $na, b $nb, k $nk; $(grep -m3 level_bytes "$tmp/m1.prom")"
+	t_fail "M1: every guard's series" "a $na, b $nb, k $nk; $(grep -m4 memory_limit_bytes "$tmp/m1.prom")"
 fi
 if ! command -v promtool >/dev/null; then
 	t_skip "M1: promtool" "Debian's prometheus package is not installed (make deps)"
