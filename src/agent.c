@@ -249,7 +249,8 @@ entry_open(struct entry *e, const struct entry_source *src)
 	log_scope(NULL);
 	if (r == 0 && a->obs != NULL) {
 		(void)labels_pod_uid(guard_dir(e->g), pod, sizeof(pod));
-		r = observe_guard_add_labelled(a->obs, e->g, src->label, pod[0] ? pod : NULL);
+		r = observe_guard_add_labelled(
+		    a->obs, e->g, &e->cfg, src->label, pod[0] ? pod : NULL);
 	}
 	return r;
 }

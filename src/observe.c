@@ -23,6 +23,7 @@ struct observe_guard {
 	struct guard *g;
 	bool labelled; /* name and pod are its own, not the observe's name */
 	char *name, *pod;
+	const struct config *cfg; /* its own, or NULL: the observe's */
 	struct observe_guard *next;
 	uint64_t last_usec[METRICS_NACTIONS]; /* CLOCK_REALTIME */
 	bool episode_told;                    /* the gc-episode hook ran for this episode */
@@ -87,7 +88,7 @@ provide(void *arg, size_t i, struct metrics_guard *ret)
 	ret->cgroup = guard_dir(og->g);
 	ret->name = og->labelled ? og->name : o->name;
 	ret->pod = og->pod;
-	ret->metric = config_metric_name(o->cfg->metric);
+	ret->metric = config_metric_name((og->cfg != NULL ? og->cfg : o->cfg)->metric);
 	ret->stats = guard_stats(og->g);
 	ret->limit_bytes = st.limit_bytes;
 	ret->usage_bytes = v.usage_bytes;
@@ -192,13 +193,15 @@ observe_guard_add(struct observe *o, struct guard *g)
 }
 
 int
-observe_guard_add_labelled(struct observe *o, struct guard *g, const char *name, const char *pod)
+observe_guard_add_labelled(
+    struct observe *o, struct guard *g, const struct config *cfg, const char *name, const char *pod)
 {
 	struct observe_guard *og = calloc(1, sizeof(*og));
 
 	if (og == NULL)
 		return -ENOMEM;
 	og->labelled = true;
+	og->cfg = cfg;
 	og->name = name != NULL ? strdup(name) : NULL;
 	og->pod = pod != NULL ? strdup(pod) : NULL;
 	if ((name != NULL && og->name == NULL) || (pod != NULL && og->pod == NULL)) {

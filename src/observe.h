@@ -36,11 +36,13 @@ void observe_free(struct observe *o);
  * observe_new(). Return 0, or -ENOMEM. */
 int observe_guard_add(struct observe *o, struct guard *g);
 
-/* Show g from now on, its series labelled name (a container's name, or
- * NULL for none) and pod (a pod's UID, or NULL), both copied: for the
- * host agent, whose guards each have their own. Return 0, or -ENOMEM. */
-int observe_guard_add_labelled(
-    struct observe *o, struct guard *g, const char *name, const char *pod);
+/* Show g from now on, with cfg (its own configuration, which must
+ * outlive it here) for what it measures, its series labelled name (a
+ * container's name, or NULL for none) and pod (a pod's UID, or NULL),
+ * both copied: for the host agent, whose guards each have their own.
+ * Return 0, or -ENOMEM. */
+int observe_guard_add_labelled(struct observe *o, struct guard *g, const struct config *cfg,
+    const char *name, const char *pod);
 
 /* g was freed: show it no more. */
 void observe_guard_remove(struct observe *o, struct guard *g);
