@@ -85,7 +85,23 @@ fi
 # C4: c.slice does not match *.scope.
 c=$(cg_create "$top/c.slice" $((128 * MiB)))
 
-# M1: every guard's series, each with its own labels.
+sleep 8
+# C1 (the rest): gc requests by name, gcsim never frozen.
+gcs=$(grep -c "cgroup $rel/$top/a.scope: gc: .*SIGUSR1 to pid" "$tmp/og.log")
+served=$(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^usr1=/) { sub(/usr1=/, "", $i); u = $i }} END {print u + 0}' "$tmp/a.out")
+if ((gcs > 0 && served > 0)) && [[ $(cg_under_oom "$a") == 0 ]]; then
+	t_pass "C1: $gcs gc requests logged for a.scope by name, $served served, never frozen"
+else
+	t_fail "C1: gc" "gc lines $gcs, served $served, under_oom $(cg_under_oom "$a"); $(grep a.scope "$tmp/og.log" | tail -5 | cut -c1-250); $(tail -2 "$tmp/a.out")"
+fi
+if ! grep -q "c.slice" "$tmp/og.log"; then
+	t_pass "C4: c.slice, not matching the glob, left alone"
+else
+	t_fail "C4: c.slice" "$(grep c.slice "$tmp/og.log" | head -2)"
+fi
+
+# M1: every guard's series, each with its own labels (b.scope's limit,
+# written after its mkdir, read by a sample since).
 scrape "$tmp/m1.prom"
 na=$(grep -cF "{cgroup=\"$a\"" "$tmp/m1.prom")
 nb=$(grep -cF "{cgroup=\"$b\"" "$tmp/m1.prom")
@@ -104,21 +120,6 @@ elif promtool check metrics <"$tmp/m1.prom" >"$tmp/m1.lint" 2>&1; then
 	t_pass "M1: promtool check metrics is clean on the agent's /metrics"
 else
 	t_fail "M1: promtool" "$(head -5 "$tmp/m1.lint")"
-fi
-
-sleep 8
-# C1 (the rest): gc requests by name, gcsim never frozen.
-gcs=$(grep -c "cgroup $rel/$top/a.scope: gc: .*SIGUSR1 to pid" "$tmp/og.log")
-served=$(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^usr1=/) { sub(/usr1=/, "", $i); u = $i }} END {print u + 0}' "$tmp/a.out")
-if ((gcs > 0 && served > 0)) && [[ $(cg_under_oom "$a") == 0 ]]; then
-	t_pass "C1: $gcs gc requests logged for a.scope by name, $served served, never frozen"
-else
-	t_fail "C1: gc" "gc lines $gcs, served $served, under_oom $(cg_under_oom "$a"); $(grep a.scope "$tmp/og.log" | tail -5 | cut -c1-250); $(tail -2 "$tmp/a.out")"
-fi
-if ! grep -q "c.slice" "$tmp/og.log"; then
-	t_pass "C4: c.slice, not matching the glob, left alone"
-else
-	t_fail "C4: c.slice" "$(grep c.slice "$tmp/og.log" | head -2)"
 fi
 
 # C3: b.scope removed.
