@@ -152,7 +152,7 @@ while read -r line; do
 		grep -qF ".SH [$section]" docs/oomguard.ini.5 || missing+=" [$section]"
 		;;
 	esac
-done < <(og -c /dev/null --dump-config | grep -v '^#')
+done < <(og -c /dev/null --dump-config | sed 's/^# \([a-z_]* = \)/\1/' | grep -v '^#')
 [[ -z $missing ]] && t_pass "oomguard.ini(5) has every key and default" ||
 	t_fail "oomguard.ini(5)" "missing:$missing"
 missing=
