@@ -29,12 +29,17 @@ struct agent_opts {
 	size_t ncgroups;
 	const struct config_pattern *patterns; /* the file's [pattern.NAME] sections */
 	size_t npatterns;
+	/* SIGHUP: read the configuration again (defaults, file, environment,
+	 * flags) into *c. Return 0, or -EINVAL with the error in err. */
+	int (*reload)(struct config *c, char *err, size_t errlen);
 };
 
-/* Run until SIGTERM or SIGINT. Return 0, or 1 when start-up failed (the
- * reason logged), or 78 when a pattern's settings are invalid. The engine
- * going away, a bad label or a cgroup that cannot be watched never ends
- * the agent: they are logged and the others are guarded on. */
+/* Run until SIGTERM or SIGINT; SIGHUP reloads the configuration (its
+ * file's [pattern.NAME] sections too) and rebuilds every guard's from
+ * it. Return 0, or 1 when start-up failed (the reason logged), or 78 when
+ * a pattern's settings are invalid. The engine going away, a bad label,
+ * a reload that fails or a cgroup that cannot be watched never ends the
+ * agent: they are logged and the others are guarded on. */
 int agent_run(const struct config *cfg, const struct agent_opts *o);
 
 #endif

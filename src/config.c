@@ -328,6 +328,7 @@ set_socket(char *field, size_t size, const char *value, char *err, size_t errlen
 		snprintf(err, errlen, "expected an absolute path");
 		return -EINVAL;
 	}
+
 	if (strlen(value) >= size) {
 		snprintf(err, errlen, "path longer than %zu characters", size - 1);
 		return -EINVAL;
@@ -457,6 +458,8 @@ set_hook_events(unsigned *field, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+static bool ini_bare_ok(const char *text);
+
 static int
 set_value(struct config *c, const struct key *k, const char *value, char *err, size_t errlen)
 {
@@ -466,6 +469,16 @@ set_value(struct config *c, const struct key *k, const char *value, char *err, s
 	uint64_t v;
 	int r;
 
+	/* These are dumped as they are (value_format()): a value the file
+	 * cannot hold bare would not read back. */
+	if ((k->type == KT_SOCKET || k->type == KT_LISTEN || k->type == KT_PROGRAM) &&
+	    !ini_bare_ok(value)) {
+		snprintf(err, errlen,
+		    "'%s' has white space at its end, a control character, or "
+		    "'#' or ';' after white space",
+		    value);
+		return -EINVAL;
+	}
 	switch (k->type) {
 	case KT_CGROUP:
 		return set_cgroup(field, value, err, errlen);
@@ -1190,7 +1203,34 @@ config_dump(const struct config *c, FILE *fp)
 			fprintf(fp, "\n[%s]\n", section);
 		}
 		value_format(c, &keys[i], value, sizeof(value));
-		fprintf(fp, "# %s\n%s = %s\n", keys[i].help, keys[i].name, value);
+		/* A rearm level nobody set follows the levels (derive_rearm()):
+		 * shown, but as a comment, so that the dump read back, or
+		 * with a lower level set over it (a pattern, a variable),
+		 * derives it again rather than holding it above them. */
+		fprintf(fp, "# %s\n%s%s = %s\n", keys[i].help,
+		    keys[i].offset == OFF(gc_rearm_below) && c->origin[i].kind == ORIGIN_DEFAULT
+		        ? "# "
+		        : "",
+		    keys[i].name, value);
+	}
+}
+
+/* A pattern's line as it was read: a value that starts with '#' or ';'
+ * follows the '=' at once, where neither starts a comment. */
+static void
+pattern_line(FILE *fp, const char *key, const char *value)
+{
+	fprintf(fp, "%s =%s%s\n", key, value[0] == '#' || value[0] == ';' ? "" : " ", value);
+}
+
+void
+config_dump_patterns(const struct config_pattern *v, size_t n, FILE *fp)
+{
+	for (size_t i = 0; i < n; i++) {
+		fprintf(fp, "\n[pattern.%s]\n# the cgroups under the root it guards\n", v[i].name);
+		pattern_line(fp, "match", v[i].match);
+		for (size_t k = 0; k < v[i].nset; k++)
+			pattern_line(fp, v[i].set[k].key, v[i].set[k].value);
 	}
 }
 

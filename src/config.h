@@ -172,6 +172,11 @@ int config_load_patterns(
 /* Write c as INI, every key with a help comment, to fp. */
 void config_dump(const struct config *c, FILE *fp);
 
+/* Write the n [pattern.NAME] sections of v as INI to fp, after
+ * config_dump()'s: each with its match and its keys as read, so that
+ * config_load_patterns() reads back the same. */
+void config_dump_patterns(const struct config_pattern *v, size_t n, FILE *fp);
+
 /* Names for enum values, as they appear in the file. */
 const char *config_metric_name(enum metric m);
 const char *config_target_name(enum target_mode t);

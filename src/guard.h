@@ -201,7 +201,8 @@ struct guard_view {
 	bool has_psi_full;
 	uint64_t psi_some_usec;
 	uint64_t psi_full_usec;
-	pid_t target_pid; /* the main target, 0 without one */
+	pid_t target_pid;   /* the main target, 0 without one */
+	enum metric metric; /* what its configuration measures */
 };
 
 /* Fill *ret for g. Reads the cgroup's pressure file (an open descriptor,

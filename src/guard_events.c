@@ -6,6 +6,24 @@
 #include "guard_events.h"
 #include "log.h"
 
+struct event_base *
+guard_events_base_new(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	if (base != NULL && event_base_priority_init(base, 2) < 0) {
+		event_base_free(base);
+		return NULL;
+	}
+	return base;
+}
+
 static void
 fd_cb(evutil_socket_t fd, short what, void *arg)
 {

@@ -35,6 +35,14 @@ struct guard_events {
 	unsigned gen; /* guard_fds_generation() the events were made for */
 };
 
+/* The event loop of the loop and of the agent, with timers to the
+ * microsecond (EVENT_BASE_FLAG_PRECISE_TIMER: epoll_wait() counts in
+ * milliseconds and would round a 2 ms poll up to 3) and two priorities:
+ * the signals' events go first (priority 0), so that a SIGTERM that
+ * arrives with a sample's wake-up starts the shutdown before the sample
+ * could act; everything else runs at the default. Return it, or NULL. */
+struct event_base *guard_events_base_new(void);
+
 /* Watch g's descriptors on base, calling cb(owner, kind) when one turns
  * readable; no event is made before the first guard_events_sync(). Never
  * fails. */

@@ -146,3 +146,64 @@ labels_apply_pattern(const struct config *base, const struct config_pattern *p, 
 	free(c);
 	return r;
 }
+
+int
+labels_check_patterns(
+    const struct config *base, const struct config_pattern *v, size_t n, char *err, size_t errlen)
+{
+	struct config *tmp = malloc(sizeof(*tmp));
+	int r = tmp == NULL ? -ENOMEM : 0;
+
+	if (tmp == NULL)
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = labels_apply_pattern(base, &v[i], tmp, err, errlen);
+	free(tmp);
+	return r;
+}
+
+/* The UID in one component of a path under kubepods, or 0. */
+static int
+pod_component(const char *comp, size_t n, char *buf, size_t len)
+{
+	const char *uid = NULL, *end = comp + n;
+	size_t k;
+
+	if (n > 3 && strncmp(comp, "pod", 3) == 0) {
+		uid = comp + 3;
+	} else if (n > 6 && strncmp(end - 6, ".slice", 6) == 0) {
+		end -= 6;
+		for (const char *c = comp; c + 4 <= end; c++)
+			if (strncmp(c, "-pod", 4) == 0)
+				uid = c + 4;
+	}
+	if (uid == NULL || uid >= end || (size_t)(end - uid) >= len ||
+	    strspn(uid, "0123456789abcdefABCDEF-_") < (size_t)(end - uid))
+		return 0;
+	for (k = 0; uid + k < end; k++)
+		buf[k] = uid[k] == '_' ? '-' : uid[k];
+	buf[k] = '\0';
+	return 1;
+}
+
+int
+labels_pod_uid(const char *path, char *buf, size_t len)
+{
+	const char *p = path;
+	bool under = false;
+
+	if (len > 0)
+		buf[0] = '\0';
+	while (len > 0 && *p != '\0') {
+		size_t n = strcspn(p, "/");
+
+		if (n >= 8 && strncmp(p, "kubepods", 8) == 0)
+			under = true;
+		if (under && pod_component(p, n, buf, len))
+			return 1;
+		p += n + (p[n] == '/');
+	}
+	if (len > 0)
+		buf[0] = '\0';
+	return 0;
+}

@@ -39,4 +39,18 @@ int labels_apply(const struct config *base, const struct dockerjson_container *c
 int labels_apply_pattern(const struct config *base, const struct config_pattern *p,
     struct config *ret, char *err, size_t errlen);
 
+/* Check each of the n patterns of v over base, as
+ * labels_apply_pattern(). Return 0, or -EINVAL with the first error in
+ * err. */
+int labels_check_patterns(
+    const struct config *base, const struct config_pattern *v, size_t n, char *err, size_t errlen);
+
+/* The UID of the Kubernetes pod whose cgroup contains path (a cgroup's
+ * path, with or without the mount point before it): a component under
+ * kubepods named pod<UID> (the cgroupfs driver) or *-pod<UID>.slice (the
+ * systemd driver, '-' in the UID written '_'). Pure. Return 1 with the
+ * UID (dashes restored) in buf, or 0 when path is not a pod's (buf "").
+ */
+int labels_pod_uid(const char *path, char *buf, size_t len);
+
 #endif

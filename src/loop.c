@@ -416,30 +416,6 @@ lock_self(void)
 		log_info("oomguard's memory is locked");
 }
 
-/* The event loop, with timers to the microsecond: epoll_wait() counts in
- * milliseconds and would round a 2 ms poll up to 3 (libevent's precise
- * timer is a timerfd). */
-static struct event_base *
-base_new(void)
-{
-	struct event_config *ec = event_config_new();
-	struct event_base *base;
-
-	if (ec == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	/* Two priorities: the signals first (priority 0), so that a
-	 * SIGTERM that arrives with a sample's wake-up starts the shutdown
-	 * before the sample could act; everything else at the default. */
-	if (base != NULL && event_base_priority_init(base, 2) < 0) {
-		event_base_free(base);
-		return NULL;
-	}
-	return base;
-}
-
 /* The mode for the command line, on guard g. */
 static struct mode *
 mode_new(struct loop *l, struct guard *g)
@@ -523,7 +499,7 @@ loop_run(const struct config *cfg, const struct loop_opts *opts)
 	struct loop l = { .cfg = cfg, .opts = opts, .exit_code = 1 };
 	int r;
 
-	l.base = base_new();
+	l.base = guard_events_base_new();
 	if (l.base == NULL) {
 		log_error("cannot create the event loop");
 		return 1;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "hints_cmd.h"
+#include "labels.h"
 #include "log.h"
 #include "probe.h"
 #include "status.h"
@@ -554,6 +555,32 @@ cmd_probe(const struct args *a, const struct config *c)
 	return EXIT_OK;
 }
 
+/* -n and --dump-config: the configuration with its file's [pattern.NAME]
+ * sections, each checked over it as the agent takes it. */
+static int
+cmd_config(const struct args *a, const struct config *c)
+{
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+	struct config_pattern *patterns = NULL;
+	size_t n = 0;
+
+	if (c->path[0] != '\0' &&
+	    (config_load_patterns(c->path, &patterns, &n, err, sizeof(err)) < 0 ||
+	        labels_check_patterns(c, patterns, n, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "oomguard: %s\n", err);
+		free(patterns);
+		return EXIT_CONFIG;
+	}
+	if (a->command == CMD_CHECK) {
+		printf("configuration OK\n");
+	} else {
+		config_dump(c, stdout);
+		config_dump_patterns(patterns, n, stdout);
+	}
+	free(patterns);
+	return EXIT_OK;
+}
+
 /* The host agent (--docker, --cgroups), with the file's [pattern.NAME]
  * sections. */
 static int
@@ -569,6 +596,8 @@ cmd_agent(struct args *a, const struct config *c)
 		return EXIT_CONFIG;
 	}
 	a->agent.patterns = patterns;
+	a->agent.reload = config_reload;
+	reload_args = a;
 	a->agent.proc_root = a->proc_root;
 	a->agent.fs_root = a->fs_root;
 	log_init_journal();
@@ -601,11 +630,8 @@ main(int argc, char **argv)
 	log_init(c.log_level, c.log_format);
 	switch (a.command) {
 	case CMD_CHECK:
-		printf("configuration OK\n");
-		return EXIT_OK;
 	case CMD_DUMP:
-		config_dump(&c, stdout);
-		return EXIT_OK;
+		return cmd_config(&a, &c);
 	case CMD_HINTS:
 		return hints_cmd_print(&c, a.proc_root, a.fs_root, a.shell) < 0 ? EXIT_FAILURE_START
 		                                                                : EXIT_OK;

@@ -63,7 +63,10 @@ static const struct {
 	    "starts of the app (entrypoint), or new targets seen (sidecar)" },
 };
 
-/* The labels of guard g: cgroup, and name when known. */
+/* The most labels a guard's series carry besides a family's own. */
+#define GUARD_LABELS_MAX 3
+
+/* The labels of guard g: cgroup, and name and pod when known. */
 static size_t
 guard_labels(const struct metrics_guard *g, struct expo_label *l)
 {
@@ -72,6 +75,8 @@ guard_labels(const struct metrics_guard *g, struct expo_label *l)
 	l[n++] = (struct expo_label){ "cgroup", g->cgroup != NULL ? g->cgroup : "" };
 	if (g->name != NULL && g->name[0] != '\0')
 		l[n++] = (struct expo_label){ "name", g->name };
+	if (g->pod != NULL && g->pod[0] != '\0')
+		l[n++] = (struct expo_label){ "pod", g->pod };
 	return n;
 }
 
@@ -94,7 +99,7 @@ static int
 render_gauge(struct evbuffer *out, const struct metrics_guard *g, size_t n, const char *name,
     const char *help, guard_value_fn value)
 {
-	struct expo_label l[2];
+	struct expo_label l[GUARD_LABELS_MAX];
 	uint64_t v;
 
 	if (expo_family(out, name, EXPO_GAUGE, help) < 0)
@@ -145,7 +150,7 @@ render_kinds(struct evbuffer *out, const struct metrics_guard *g, size_t n, cons
     enum expo_type type, const char *help, const char *key, const char *const *names, size_t nk,
     guard_kind_fn value)
 {
-	struct expo_label l[2];
+	struct expo_label l[GUARD_LABELS_MAX];
 	uint64_t v;
 
 	if (expo_family(out, name, type, help) < 0)
@@ -186,7 +191,7 @@ kind_event(const struct metrics_guard *g, size_t k, uint64_t *ret)
 static int
 render_counters(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 {
-	struct expo_label l[2];
+	struct expo_label l[GUARD_LABELS_MAX];
 
 	for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
 		if (expo_family(out, counters[c].name, EXPO_COUNTER, counters[c].help) < 0)
@@ -208,7 +213,7 @@ render_counters(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 static int
 render_seconds(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 {
-	struct expo_label l[2];
+	struct expo_label l[GUARD_LABELS_MAX];
 
 	if (expo_family(out, "oomguard_memory_pressure_some_seconds_total", EXPO_COUNTER,
 	        "time some task of the cgroup stalled on memory (PSI)") < 0)
@@ -259,7 +264,7 @@ render_histograms(struct evbuffer *out, const struct metrics_guard *g, size_t n)
 		    "from the sample that found a level to the signal sent",
 		    offsetof(struct stats, reaction_usec) },
 	};
-	struct expo_label l[2];
+	struct expo_label l[GUARD_LABELS_MAX];
 
 	for (size_t h = 0; h < sizeof(hists) / sizeof(hists[0]); h++) {
 		if (expo_family(out, hists[h].name, EXPO_HISTOGRAM, hists[h].help) < 0)
@@ -371,6 +376,7 @@ guard_json(const struct metrics_guard *g)
 		    g->last_usec[a] == 0 ? json_null() : json_real((double)g->last_usec[a] / 1e6));
 	json_object_set_new(o, "cgroup", json_text(g->cgroup != NULL ? g->cgroup : ""));
 	json_object_set_new(o, "name", g->name != NULL ? json_text(g->name) : json_null());
+	json_object_set_new(o, "pod", g->pod != NULL ? json_text(g->pod) : json_null());
 	json_object_set_new(o, "metric", json_string(g->metric != NULL ? g->metric : ""));
 	json_object_set_new(o, "limit_bytes", json_integer((json_int_t)g->limit_bytes));
 	json_object_set_new(o, "usage_bytes", json_integer((json_int_t)g->usage_bytes));

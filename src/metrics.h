@@ -75,6 +75,7 @@ enum metrics_event {
 struct metrics_guard {
 	const char *cgroup; /* the watched cgroup's path: label cgroup */
 	const char *name;   /* its container, unit or pod, or NULL: label name */
+	const char *pod;    /* the Kubernetes pod's UID, or NULL: label pod */
 	const char *metric; /* the metric's kind: "workingset", ... */
 	const struct stats *stats;
 	uint64_t limit_bytes; /* 0: none */

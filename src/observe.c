@@ -21,6 +21,8 @@ struct observe_due {
 
 struct observe_guard {
 	struct guard *g;
+	bool labelled; /* name and pod are its own, not the observe's name */
+	char *name, *pod;
 	struct observe_guard *next;
 	uint64_t last_usec[METRICS_NACTIONS]; /* CLOCK_REALTIME */
 	bool episode_told;                    /* the gc-episode hook ran for this episode */
@@ -83,8 +85,9 @@ provide(void *arg, size_t i, struct metrics_guard *ret)
 	guard_view(og->g, &v);
 	memset(ret, 0, sizeof(*ret));
 	ret->cgroup = guard_dir(og->g);
-	ret->name = o->name;
-	ret->metric = config_metric_name(o->cfg->metric);
+	ret->name = og->labelled ? og->name : o->name;
+	ret->pod = og->pod;
+	ret->metric = config_metric_name(v.metric);
 	ret->stats = guard_stats(og->g);
 	ret->limit_bytes = st.limit_bytes;
 	ret->usage_bytes = v.usage_bytes;
@@ -145,6 +148,14 @@ observe_new(struct event_base *base, const struct config *cfg, const char *name)
 	return o;
 }
 
+static void
+observe_guard_free(struct observe_guard *og)
+{
+	free(og->name);
+	free(og->pod);
+	free(og);
+}
+
 void
 observe_free(struct observe *o)
 {
@@ -156,9 +167,17 @@ observe_free(struct observe *o)
 		struct observe_guard *og = o->guards;
 
 		o->guards = og->next;
-		free(og);
+		observe_guard_free(og);
 	}
 	free(o);
+}
+
+static void
+guard_link(struct observe *o, struct observe_guard *og, struct guard *g)
+{
+	og->g = g;
+	og->next = o->guards;
+	o->guards = og;
 }
 
 int
@@ -168,9 +187,25 @@ observe_guard_add(struct observe *o, struct guard *g)
 
 	if (og == NULL)
 		return -ENOMEM;
-	og->g = g;
-	og->next = o->guards;
-	o->guards = og;
+	guard_link(o, og, g);
+	return 0;
+}
+
+int
+observe_guard_add_labelled(struct observe *o, struct guard *g, const char *name, const char *pod)
+{
+	struct observe_guard *og = calloc(1, sizeof(*og));
+
+	if (og == NULL)
+		return -ENOMEM;
+	og->labelled = true;
+	og->name = name != NULL ? strdup(name) : NULL;
+	og->pod = pod != NULL ? strdup(pod) : NULL;
+	if ((name != NULL && og->name == NULL) || (pod != NULL && og->pod == NULL)) {
+		observe_guard_free(og);
+		return -ENOMEM;
+	}
+	guard_link(o, og, g);
 	return 0;
 }
 
@@ -182,7 +217,7 @@ observe_guard_remove(struct observe *o, struct guard *g)
 			struct observe_guard *og = *p;
 
 			*p = og->next;
-			free(og);
+			observe_guard_free(og);
 			return;
 		}
 	}

@@ -32,8 +32,15 @@ struct observe *observe_new(struct event_base *base, const struct config *cfg, c
  * allowed. */
 void observe_free(struct observe *o);
 
-/* Show g from now on. Return 0, or -ENOMEM. */
+/* Show g from now on, its series labelled with the name given to
+ * observe_new(). Return 0, or -ENOMEM. */
 int observe_guard_add(struct observe *o, struct guard *g);
+
+/* Show g from now on, its series labelled name (a container's name, or
+ * NULL for none) and pod (a pod's UID, or NULL), both copied: for the
+ * host agent, whose guards each have their own. Return 0, or -ENOMEM. */
+int observe_guard_add_labelled(
+    struct observe *o, struct guard *g, const char *name, const char *pod);
 
 /* g was freed: show it no more. */
 void observe_guard_remove(struct observe *o, struct guard *g);

@@ -6,7 +6,9 @@
  * line). A configuration that passes config_validate() must survive
  * --dump-config: its dump reads back, valid, and dumps the same again,
  * with the same cgroup path whatever bytes the path holds (a path the bare
- * value cannot hold is dumped in quotes).
+ * value cannot hold is dumped in quotes). The file's [pattern.NAME]
+ * sections, when they read, are dumped after it and must read back the
+ * same too.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -32,16 +34,26 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Put text in the memfd and load it as the file. Return as
- * config_load_file(). */
+/* The file's [pattern.NAME] sections. */
+struct patterns {
+	struct config_pattern *v;
+	size_t n;
+	int r; /* as config_load_patterns() returned */
+};
+
+/* Put text in the memfd and load it as the file, and its patterns into
+ * *p. Return as config_load_file(). */
 static int
-load_text(struct config *c, const char *text, size_t len, char *err, size_t errlen)
+load_text(
+    struct config *c, struct patterns *p, const char *text, size_t len, char *err, size_t errlen)
 {
-	char path[64];
+	char path[64], perr[CONFIG_ERR_MAX + PATH_MAX];
 
 	if (ftruncate(ini_fd, 0) < 0 || pwrite(ini_fd, text, len, 0) != (ssize_t)len)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", ini_fd);
+	*p = (struct patterns){ NULL, 0, 0 };
+	p->r = config_load_patterns(path, &p->v, &p->n, perr, sizeof(perr));
 	return config_load_file(c, path, err, errlen);
 }
 
@@ -78,9 +90,9 @@ load_keys(struct config *c, char *text, char *err, size_t errlen)
 	return 0;
 }
 
-/* The dump of c, to be freed; its length in *ret_len. */
+/* The dump of c and p, to be freed; its length in *ret_len. */
 static char *
-dump(const struct config *c, size_t *ret_len)
+dump(const struct config *c, const struct patterns *p, size_t *ret_len)
 {
 	char *text = NULL;
 	FILE *fp = open_memstream(&text, ret_len);
@@ -88,6 +100,7 @@ dump(const struct config *c, size_t *ret_len)
 	if (fp == NULL)
 		abort();
 	config_dump(c, fp);
+	config_dump_patterns(p->v, p->n, fp);
 	if (fclose(fp) != 0)
 		abort();
 	return text;
@@ -117,36 +130,41 @@ longest_line(const char *text)
  * than inih reads (a long cgroup path): then the file must be refused
  * for it, never read in part. */
 static void
-check_dump(const struct config *c)
+check_dump(const struct config *c, const struct patterns *p)
 {
 	struct config back;
+	struct patterns pback;
 	char err[CONFIG_ERR_MAX + PATH_MAX];
 	size_t len, len2;
-	char *text = dump(c, &len), *text2;
+	char *text = dump(c, p, &len), *text2;
 	bool too_long = longest_line(text) > INI_LINE_MAX;
 	int r;
 
 	config_defaults(&back);
-	r = load_text(&back, text, len, err, sizeof(err));
-	if (r < 0 && too_long && strstr(err, "line longer than") != NULL) {
+	r = load_text(&back, &pback, text, len, err, sizeof(err));
+	if (r == 0 && pback.r < 0)
+		snprintf(err, sizeof(err), "its patterns do not read back");
+	if ((r < 0 || pback.r < 0) && too_long) {
+		free(pback.v);
 		free(text);
 		return;
 	}
-	if (r < 0 || too_long || config_validate(&back, err, sizeof(err)) < 0) {
+	if (r < 0 || pback.r < 0 || too_long || config_validate(&back, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_config: the dump does not read back: %s\n%s",
-		    r < 0 ? err : "a line too long was read", text);
+		    r < 0 || pback.r < 0 ? err : "a line too long was read", text);
 		abort();
 	}
 	if (strcmp(back.cgroup, c->cgroup) != 0) {
 		fprintf(stderr, "fuzz_config: the cgroup path changed on reading back:\n%s", text);
 		abort();
 	}
-	text2 = dump(&back, &len2);
+	text2 = dump(&back, &pback, &len2);
 	if (len != len2 || memcmp(text, text2, len) != 0) {
 		fprintf(stderr, "fuzz_config: the dump changed on reading back:\n%s\n--\n%s", text,
 		    text2);
 		abort();
 	}
+	free(pback.v);
 	free(text);
 	free(text2);
 }
@@ -156,15 +174,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_string(data, size), *part[3];
 	char err[CONFIG_ERR_MAX + PATH_MAX];
+	struct patterns p;
 	struct config c;
 
 	fuzz_split(s, size, part, 3);
 	config_defaults(&c);
-	if (load_text(&c, part[0], strlen(part[0]), err, sizeof(err)) == 0 &&
+	if (load_text(&c, &p, part[0], strlen(part[0]), err, sizeof(err)) == 0 &&
 	    load_env(&c, part[1], err, sizeof(err)) == 0 &&
 	    load_keys(&c, part[2], err, sizeof(err)) == 0 &&
-	    config_validate(&c, err, sizeof(err)) == 0)
-		check_dump(&c);
+	    config_validate(&c, err, sizeof(err)) == 0) {
+		/* Patterns that do not read are the file's error, not the dump's. */
+		if (p.r < 0)
+			p = (struct patterns){ NULL, 0, 0 };
+		check_dump(&c, &p);
+	}
+	free(p.v);
 	free(s);
 	return 0;
 }

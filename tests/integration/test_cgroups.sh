@@ -11,11 +11,22 @@
 #       processes the target (none is PID 1 of a namespace)
 #   C3. b.scope removed: reported, no longer guarded
 #   C4. c.scope, which does not match the glob (c.slice): left alone
+#   M1. --metrics: /metrics serves every guard's series, each labelled
+#       with its cgroup, a pod's (kubepods/pod<UID>/k.scope, a second
+#       --cgroups glob) with pod="<UID>"; promtool check metrics is clean
+#   M2. b.scope removed: its series are gone, a.scope's stay
+#   R1. SIGHUP after the pattern's gc.at changed: the file read again,
+#       a.scope's new gc level logged and served
+#   R2. SIGHUP with a bad value in the pattern: refused with the file's
+#       line, the old configuration kept, the agent guards on
+#   R3. SIGHUP after the pattern's match changed to *.slice: c.slice is
+#       guarded, a.scope no longer (a rescan)
 #   C5. SIGTERM: the agent ends with 0, a.scope's limit as it was
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/testlib.sh"
 source "$here/../lib/cgroup.sh"
+source "$here/../lib/prometheus.sh"
 cg_test_setup og
 cg_need_v1 "--cgroups on cgroup v1" "needs root and a v1 memory cgroup"
 MiB=$((1 << 20))
@@ -23,22 +34,37 @@ mnt=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5}' /proc/self/mou
 rel=${self#"$mnt"/}
 top=og-cgs-$$
 
+port=$((20000 + $$ % 20000))
+uid=0b5c9a4e-1f2d-4c3b-9a8e-7d6f5e4c3b2a
+
 parent=$(cg_create "$top" $((1024 * MiB)))
 a=$(cg_create "$top/a.scope" $((128 * MiB)) oom_disable)
-cat >"$tmp/og.ini" <<EOF2
+kp=$(cg_create "$top/kubepods" $((512 * MiB)))
+pod=$(cg_create "$top/kubepods/pod$uid" $((512 * MiB)))
+k=$(cg_create "$top/kubepods/pod$uid/k.scope" $((64 * MiB)))
+# conf GC_AT MATCH: the configuration, the pattern's gc.at and match.
+conf() {
+	cat >"$tmp/og.ini" <<EOF2
 [watch]
 poll_max = 500ms
 [gc]
 at = 70%
 [pattern.t]
-match = $rel/$top/*.scope
-gc.at = 60%
+match = $rel/$top/$2
+gc.at = $1
 EOF2
+}
+conf 60% '*.scope'
+# scrape FILE: /metrics into FILE.
+scrape() {
+	http_get "127.0.0.1:$port" /metrics >"$1" 2>/dev/null
+}
 # C1's app: PID 1 of its own pid namespace, in a.scope.
 cg_spawn "$a" unshare --pid --fork "$WORKLOAD_DIR/gcsim" --live 40 --garbage-ratio 3 --rate 50 \
 	--duration 30 >"$tmp/a.out"
 sleep 0.3
-"$OOMGUARD" -c "$tmp/og.ini" --cgroups t 2>"$tmp/og.log" &
+"$OOMGUARD" -c "$tmp/og.ini" --cgroups t --cgroups "$rel/$top/kubepods/*/*.scope" \
+	--metrics "127.0.0.1:$port" 2>"$tmp/og.log" &
 og=$!
 if t_wait_log "$tmp/og.log" "cgroup $rel/$top/a.scope: guarded$" 10 &&
 	grep -q "cgroup $rel/$top/a.scope: target: pid" "$tmp/og.log"; then
@@ -74,12 +100,76 @@ else
 	t_fail "C4: c.slice" "$(grep c.slice "$tmp/og.log" | head -2)"
 fi
 
+# M1: every guard's series, each with its own labels (b.scope's limit,
+# written after its mkdir, read by a sample since).
+scrape "$tmp/m1.prom"
+na=$(grep -cF "{cgroup=\"$a\"" "$tmp/m1.prom")
+nb=$(grep -cF "{cgroup=\"$b\"" "$tmp/m1.prom")
+nk=$(grep -cF "{cgroup=\"$k\",pod=\"$uid\"" "$tmp/m1.prom")
+if ((na > 10 && nb > 10 && nk > 10)) &&
+	grep -qxF "oomguard_memory_limit_bytes{cgroup=\"$a\"} $((128 * MiB))" "$tmp/m1.prom" &&
+	grep -qxF "oomguard_memory_limit_bytes{cgroup=\"$b\"} $((128 * MiB))" "$tmp/m1.prom" &&
+	grep -qxF "oomguard_memory_limit_bytes{cgroup=\"$k\",pod=\"$uid\"} $((64 * MiB))" "$tmp/m1.prom"; then
+	t_pass "M1: /metrics serves a.scope's ($na), b.scope's ($nb) and k.scope's ($nk) series, each its own limit, k.scope's with pod=\"$uid\""
+else
+	t_fail "M1: every guard's series" "a $na, b $nb, k $nk; $(grep -m4 memory_limit_bytes "$tmp/m1.prom")"
+fi
+if ! command -v promtool >/dev/null; then
+	t_skip "M1: promtool" "Debian's prometheus package is not installed (make deps)"
+elif promtool check metrics <"$tmp/m1.prom" >"$tmp/m1.lint" 2>&1; then
+	t_pass "M1: promtool check metrics is clean on the agent's /metrics"
+else
+	t_fail "M1: promtool" "$(head -5 "$tmp/m1.lint")"
+fi
+
 # C3: b.scope removed.
 cg_destroy "$b"
 if t_wait_log "$tmp/og.log" "cgroup $rel/$top/b.scope: .*no longer guarded" 3; then
 	t_pass "C3: b.scope removed: reported, no longer guarded"
 else
 	t_fail "C3: b.scope removed" "$(tail -3 "$tmp/og.log" | cut -c1-200)"
+fi
+
+# M2: b.scope's series gone with it.
+scrape "$tmp/m2.prom"
+if ! grep -qF "cgroup=\"$b\"" "$tmp/m2.prom" && grep -qF "cgroup=\"$a\"" "$tmp/m2.prom"; then
+	t_pass "M2: b.scope removed: its series are gone, a.scope's stay"
+else
+	t_fail "M2: series of a removed cgroup" "$(grep -cF "cgroup=\"$b\"" "$tmp/m2.prom") of b.scope's left"
+fi
+
+# R1: a new gc level for the pattern.
+conf 50% '*.scope'
+kill -HUP "$og"
+gc50="oomguard_level_bytes{cgroup=\"$a\",level=\"gc\"} $((128 * MiB / 2))"
+if t_wait_log "$tmp/og.log" "configuration reloaded from $tmp/og.ini" 5 &&
+	t_wait_log "$tmp/og.log" "cgroup $rel/$top/a.scope: limit .*: gc at 64.0MiB" 5 &&
+	scrape "$tmp/r1.prom" && grep -qF "$gc50" "$tmp/r1.prom"; then
+	t_pass "R1: SIGHUP: the pattern's new gc.at (50%) logged for a.scope and served"
+else
+	t_fail "R1: reload" "$(grep -e reload -e 'gc at' "$tmp/og.log" | tail -4 | cut -c1-200); $(grep -F 'level="gc"' "$tmp/r1.prom" | head -2)"
+fi
+
+# R2: a bad value: the old configuration stays.
+conf 80 '*.scope'
+kill -HUP "$og"
+if t_wait_log "$tmp/og.log" "cannot reload the configuration: $tmp/og.ini:7: .*keeping the old one" 5 &&
+	kill -0 "$og" && scrape "$tmp/r2.prom" && grep -qF "$gc50" "$tmp/r2.prom"; then
+	t_pass "R2: SIGHUP with a bad gc.at: refused with its line, the old levels kept"
+else
+	t_fail "R2: bad reload" "$(grep -e reload "$tmp/og.log" | tail -3 | cut -c1-200)"
+fi
+
+# R3: the pattern now matches *.slice: a rescan.
+conf 50% '*.slice'
+kill -HUP "$og"
+if t_wait_log "$tmp/og.log" "cgroup $rel/$top/c.slice: guarded" 5 &&
+	t_wait_log "$tmp/og.log" "cgroup $rel/$top/a.scope: no longer matches --cgroups; no longer guarded" 5 &&
+	scrape "$tmp/r3.prom" && grep -qF "cgroup=\"$c\"" "$tmp/r3.prom" &&
+	! grep -qF "cgroup=\"$a\"" "$tmp/r3.prom"; then
+	t_pass "R3: SIGHUP with a new match: c.slice guarded, a.scope no longer"
+else
+	t_fail "R3: rescan" "$(tail -4 "$tmp/og.log" | cut -c1-200)"
 fi
 
 # C5: SIGTERM.
@@ -96,5 +186,8 @@ fi
 og=
 cg_destroy "$c"
 cg_destroy "$a"
+cg_destroy "$k"
+cg_destroy "$pod"
+cg_destroy "$kp"
 cg_destroy "$parent"
 t_summary

@@ -80,8 +80,8 @@ expect "comments after values, names in any case" 0 "configuration OK" \
 expect "gc level alone by env" 0 "configuration OK" env OOMGUARD_GC_AT=60% "$OOMGUARD" -n
 expect "gc level alone in a file" 0 "configuration OK" og -n -c tests/config/good/level-alone.ini
 expect "restart level alone, gc off" 0 "configuration OK" og -n -c tests/config/good/restart-alone.ini
-got=$(og --gc-at 60% --dump-config | grep '^rearm_below')
-[[ $got == "rearm_below = 56%" ]] && t_pass "rearm_below follows --gc-at" || t_fail "rearm follows" "got '$got'"
+got=$(og --gc-at 60% --dump-config | grep '^# rearm_below')
+[[ $got == "# rearm_below = 56%" ]] && t_pass "rearm_below follows --gc-at (dumped as a comment)" || t_fail "rearm follows" "got '$got'"
 expect "level against a default" 78 "oomguard: --gc-at: [restart] at must be above [gc] at ([restart] at is 90% by default)" \
 	og -n --gc-at 95%
 expect "reserve of the whole limit" 78 "OOMGUARD_RESERVE_SIZE: [reserve] size must be below [gc] rearm_below" \
@@ -152,7 +152,7 @@ while read -r line; do
 		grep -qF ".SH [$section]" docs/oomguard.ini.5 || missing+=" [$section]"
 		;;
 	esac
-done < <(og -c /dev/null --dump-config | grep -v '^#')
+done < <(og -c /dev/null --dump-config | sed 's/^# \([a-z_]* = \)/\1/' | grep -v '^#')
 [[ -z $missing ]] && t_pass "oomguard.ini(5) has every key and default" ||
 	t_fail "oomguard.ini(5)" "missing:$missing"
 missing=

@@ -286,6 +286,8 @@ check_roundtrip(const char *path)
 	config_defaults(&c);
 	if (path != NULL)
 		ck_assert_int_eq(config_load_file(&c, path, err, sizeof(err)), 0);
+	/* As --dump-config: the levels that follow others derived. */
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
 	dump_to(&c, first, sizeof(first));
 	fd = mkstemp(tmp);
 	ck_assert_int_ge(fd, 0);
@@ -308,6 +310,95 @@ START_TEST(test_roundtrip)
 	check_roundtrip("tests/config/good/mixed.ini");
 	check_roundtrip("tests/config/good/gc-off.ini");
 	check_roundtrip("conf/oomguard.ini");
+}
+END_TEST
+
+/* The dump of path's configuration and its [pattern.NAME] sections, into
+ * buf. */
+static void
+dump_with_patterns(const char *path, char *buf, size_t len)
+{
+	char err[CONFIG_ERR_MAX + PATH_MAX];
+	struct config_pattern *v = NULL;
+	size_t n = 0;
+	struct config c;
+	FILE *fp = fmemopen(buf, len, "w");
+
+	ck_assert(fp != NULL);
+	config_defaults(&c);
+	ck_assert_msg(config_load_file(&c, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(config_validate(&c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(config_load_patterns(path, &v, &n, err, sizeof(err)) == 0, "%s", err);
+	config_dump(&c, fp);
+	config_dump_patterns(v, n, fp);
+	fclose(fp);
+	free(v);
+}
+
+/* --dump-config shows the [pattern.NAME] sections, their keys as
+ * written (comments dropped), and the whole reads back to the same dump. */
+START_TEST(test_roundtrip_patterns)
+{
+	static char first[32768], second[32768];
+	char path[] = "/tmp/check_config_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+
+	ck_assert(fp != NULL);
+	fputs("[gc]\nat = 70%  # a comment\n"
+	      "[pattern.web]\nmatch = system.slice/docker-*.scope\ngc.at = 60% ; why\n"
+	      "restart.signal = SIGINT\n"
+	      "[pattern.k8s-pods]\nmatch = kubepods.slice/*/*/*.scope\n",
+	    fp);
+	fclose(fp);
+	dump_with_patterns(path, first, sizeof(first));
+	ck_assert_ptr_nonnull(strstr(first, "\n[pattern.web]\n"));
+	ck_assert_ptr_nonnull(strstr(first,
+	    "\nmatch = system.slice/docker-*.scope\n"
+	    "gc.at = 60%\nrestart.signal = SIGINT\n"));
+	ck_assert_ptr_nonnull(strstr(first,
+	    "\n[pattern.k8s-pods]\n# the cgroups under the root it guards\n"
+	    "match = kubepods.slice/*/*/*.scope\n"));
+	fp = fopen(path, "w");
+	ck_assert(fp != NULL);
+	fputs(first, fp);
+	fclose(fp);
+	dump_with_patterns(path, second, sizeof(second));
+	unlink(path);
+	ck_assert_str_eq(first, second);
+}
+END_TEST
+
+/* A rearm level nobody set is dumped as a comment: the dump read back
+ * with a lower gc level over it (a pattern, a variable, an edit of the
+ * example file) still validates, its rearm level following. */
+START_TEST(test_dump_rearm_derived)
+{
+	static char text[16384];
+	char path[] = "/tmp/check_config_XXXXXX", err[CONFIG_ERR_MAX + PATH_MAX];
+	static const struct config_origin flag = { ORIGIN_FLAG, "--gc-at", 0 };
+	struct config c;
+	int fd;
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	dump_to(&c, text, sizeof(text));
+	ck_assert_ptr_nonnull(strstr(text, "\n# rearm_below = 70%\n"));
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_file(&c, path, err, sizeof(err)), 0);
+	unlink(path);
+	ck_assert_int_eq(config_set(&c, "gc", "at", "60%", &flag, err, sizeof(err)), 0);
+	ck_assert_msg(config_validate(&c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_lt(c.gc_rearm_below.value, c.gc_at.value);
+	/* Set, it is dumped as set. */
+	ck_assert_int_eq(config_set(&c, "gc", "rearm_below", "50%", &flag, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_validate(&c, err, sizeof(err)), 0);
+	dump_to(&c, text, sizeof(text));
+	ck_assert_ptr_nonnull(strstr(text, "\nrearm_below = 50%\n"));
 }
 END_TEST
 
@@ -537,6 +628,8 @@ main(void)
 	tcase_add_test(tc, test_unknown_via_set);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_example_is_defaults);
+	tcase_add_test(tc, test_roundtrip_patterns);
+	tcase_add_test(tc, test_dump_rearm_derived);
 	tcase_add_test(tc, test_good_files);
 	tcase_add_test(tc, test_comments_and_case);
 	tcase_add_test(tc, test_directory);

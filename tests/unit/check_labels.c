@@ -213,6 +213,47 @@ START_TEST(test_patterns_bad)
 }
 END_TEST
 
+/* The pod's UID from both drivers' paths; no pod outside kubepods, nor
+ * in a name that only looks like one. */
+static const struct {
+	const char *path, *uid;
+} pods[] = {
+	{ "/sys/fs/cgroup/memory/kubepods/burstable/pod0b5c9a4e-1f2d-4c3b-9a8e-7d6f5e4c3b2a/"
+	  "4f1e2d3c",
+	    "0b5c9a4e-1f2d-4c3b-9a8e-7d6f5e4c3b2a" },
+	{ "kubepods/pod0b5c9a4e-1f2d-4c3b-9a8e-7d6f5e4c3b2a",
+	    "0b5c9a4e-1f2d-4c3b-9a8e-7d6f5e4c3b2a" },
+	{ "/kubepods.slice/kubepods-burstable.slice/"
+	  "kubepods-burstable-pod0b5c9a4e_1f2d_4c3b_9a8e_7d6f5e4c3b2a.slice/"
+	  "cri-containerd-4f1e.scope",
+	    "0b5c9a4e-1f2d-4c3b-9a8e-7d6f5e4c3b2a" },
+	{ "/kubepods.slice/kubepods-pod9f8e7d6c5b4a39281706f5e4d3c2b1a0.slice/docker-1.scope",
+	    "9f8e7d6c5b4a39281706f5e4d3c2b1a0" },
+	{ "/kubepods.slice/kubepods-besteffort.slice", "" },
+	{ "/system.slice/pod1234.scope", "" },
+	{ "/kubepods/burstable/podzz-not-hex/abc", "" },
+	{ "/docker/0123abcd", "" },
+	{ "", "" },
+};
+
+START_TEST(test_pod_uid)
+{
+	char buf[64] = "x";
+
+	ck_assert_int_eq(labels_pod_uid(pods[_i].path, buf, sizeof(buf)), pods[_i].uid[0] != '\0');
+	ck_assert_str_eq(buf, pods[_i].uid);
+}
+END_TEST
+
+START_TEST(test_pod_uid_short_buffer)
+{
+	char buf[8] = "x";
+
+	ck_assert_int_eq(labels_pod_uid(pods[0].path, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -227,6 +268,8 @@ main(void)
 	tcase_add_test(tc, test_patterns);
 	tcase_add_loop_test(
 	    tc, test_patterns_bad, 0, sizeof(bad_patterns) / sizeof(bad_patterns[0]));
+	tcase_add_loop_test(tc, test_pod_uid, 0, sizeof(pods) / sizeof(pods[0]));
+	tcase_add_test(tc, test_pod_uid_short_buffer);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }
