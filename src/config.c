@@ -748,7 +748,8 @@ hook_variable(const char *entry)
 {
 	static const char *const names[] = { "OOMGUARD_EVENT=", "OOMGUARD_CGROUP=",
 		"OOMGUARD_NAME=", "OOMGUARD_METRIC_BYTES=", "OOMGUARD_LIMIT_BYTES=",
-		"OOMGUARD_LEVEL_BYTES=", "OOMGUARD_PID=", "OOMGUARD_SIGNAL=", "OOMGUARD_DRY_RUN=" };
+		"OOMGUARD_LEVEL_BYTES=", "OOMGUARD_PID=", "OOMGUARD_SIGNAL=", "OOMGUARD_DRY_RUN=",
+		"OOMGUARD_WHEN=" };
 
 	for (size_t i = 0; i < NELEM(names); i++)
 		if (strncmp(entry, names[i], strlen(names[i])) == 0)

@@ -127,6 +127,7 @@ guard_watch(struct guard *g, const char *path, pid_t pid, bool quiet)
 	/* A cgroup made anew starts afresh: no episode carried over from
 	 * the old one, whose usage ended with its processes. */
 	policy_init(&g->policy);
+	g->held = POLICY_NONE;
 	g->reserve_taken = false;
 	g->psi_full_usec = 0;
 	g->read_errno = 0;

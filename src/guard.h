@@ -80,6 +80,16 @@ struct guard_result {
 	uint64_t limit_bytes; /* the limit the levels count from (0: none) */
 	uint64_t next_usec;   /* sample again after this long; 0: not watching */
 	const char *gone;     /* the cgroup went away (unwatched now): what happened; or NULL */
+	/* A restart or kill the policy decided, held for its hook (not sent,
+	 * not in action): the caller runs the hook and calls guard_release()
+	 * with hold_id at its end or timeout. POLICY_NONE: none held. */
+	enum policy_action held;
+	unsigned hold_id;
+	/* action went out after a hook held it (the hook ran before it). */
+	bool after_hold;
+	/* A hook may be forked now: the cgroup is not frozen nor about to
+	 * freeze, and, when oomguard runs inside it, not near its limit. */
+	bool hook_safe;
 };
 
 /* What the status line shows. */
@@ -158,6 +168,18 @@ int guard_notified(struct guard *g, enum guard_fd_kind kind, uint64_t now);
  * is released.
  */
 struct guard_result guard_sample(struct guard *g, uint64_t now, const char *why);
+
+/* The caller runs [hook] before a restart or kill where that is safe
+ * (on): from now on the guard may hold one for it (guard_result.held)
+ * until guard_release(). Off (the default), nothing is ever held. */
+void guard_hooks_before(struct guard *g, bool on);
+
+/* The hook of the action held as hold_id has ended or timed out: the
+ * action is due now. Return whether it still waits (the caller samples
+ * at once: the sample sends it, if the target is the same and the action
+ * still due, on the rescue path if the cgroup froze meanwhile), false for
+ * an id that is not the held one (sent, dropped or replaced already). */
+bool guard_release(struct guard *g, unsigned hold_id);
 
 /* The entrypoint's child is the main target from now on (a new
  * generation for the policy; memory.high set again if it was lifted for

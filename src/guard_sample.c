@@ -276,14 +276,143 @@ sample_inputs(struct guard *g, const struct memcg_sample *s, const struct sample
 }
 
 /* The live set's estimate: the metric's low point after a gc request
- * that took effect (the policy says when one has). */
+ * that took effect (the policy says when one has), while the target that
+ * got it runs and is not told to leave. Once it ends (or is told to) the
+ * cgroup's memory is no longer its live set: the last estimate stays
+ * until the next target's own request has taken effect. */
 static void
 sample_live_estimate(struct guard *g, enum policy_action a)
 {
-	if (a == POLICY_GC || g->metric_bytes < g->gc_low_bytes)
+	bool running = (g->has_target || g->p.main == GUARD_MAIN_NONE) &&
+	    !g->policy.target_restart_sent && !g->policy.target_kill_sent;
+
+	if (a == POLICY_GC) {
+		g->gc_low_bytes = g->metric_bytes;
+		g->gc_low_generation = g->generation;
+		return;
+	}
+	if (!running || g->gc_low_generation != g->generation)
+		return;
+	if (g->metric_bytes < g->gc_low_bytes)
 		g->gc_low_bytes = g->metric_bytes;
 	if (g->policy.gc_ever && g->policy.gc_effect)
 		g->stats.live_bytes_estimate = g->gc_low_bytes;
+}
+
+/* ---- a restart or kill held for its hook ---- */
+
+/* Whether a hook may be forked now (respond_hook_safe()). */
+static bool
+sample_hook_safe(const struct guard *g, bool frozen)
+{
+	struct respond_hook_room r = {
+		.frozen = frozen,
+		.inside = g->self_inside,
+		.usage_bytes = g->sample.usage_bytes,
+		.metric_bytes = g->metric_bytes,
+		.limit_bytes = g->limit_bytes,
+		.kill_bytes = g->levels.kill_bytes,
+		.room_bytes = g->rescue.bytes > RESPOND_HOOK_ROOM_BYTES ? g->rescue.bytes
+		                                                        : RESPOND_HOOK_ROOM_BYTES,
+	};
+
+	return respond_hook_safe(&r);
+}
+
+/* Whether the restart or kill a waits for its hook: the caller runs
+ * hooks, [hook] on names its event, a signal is really sent (no dry
+ * run) and a hook may be forked now (safe). */
+static bool
+hold_wanted(const struct guard *g, enum policy_action a, bool safe)
+{
+	enum hook_event e = a == POLICY_RESTART ? HOOK_RESTART : HOOK_KILL;
+
+	if (!g->hooks_before || !safe || g->cfg->dry_run || g->cfg->hook_exec[0] == '\0')
+		return false;
+	return (a == POLICY_RESTART || a == POLICY_KILL) && (g->cfg->hook_on & 1U << e);
+}
+
+static void
+hold_begin(struct guard *g, enum policy_action a, uint64_t now, struct guard_result *res)
+{
+	char t[UNITS_BUF];
+
+	g->held = a;
+	g->hold_id++;
+	g->hold_released = false;
+	g->hold_generation = g->generation;
+	g->hold_sample_usec = now;
+	g->hold_until_usec = now + g->cfg->hook_timeout_usec;
+	res->held = a;
+	res->hold_id = g->hold_id;
+	log_info("%s: held for the %s hook (%s at most)", policy_action_name(a),
+	    policy_action_name(a), units_format_duration(g->cfg->hook_timeout_usec, t));
+}
+
+/*
+ * The held action at this sample (a the policy's decision now, frozen the
+ * cgroup's state): a kill decided meanwhile replaces a held restart; the
+ * held one goes out once its hook ended, its time is up or the cgroup is
+ * (about to be) frozen, if its target is the same and, for a restart, the
+ * episode still on. Return the action to carry out now; *ret_at is the
+ * sample it counts from, *ret_dropped why a held one was not sent (logged
+ * after the act: this may be the rescue path).
+ */
+static enum policy_action
+hold_settle(struct guard *g, enum policy_action a, bool frozen, uint64_t now, uint64_t *ret_at,
+    const char **ret_dropped)
+{
+	enum policy_action h = g->held;
+
+	if (a == POLICY_RESTART || a == POLICY_KILL) {
+		g->held = POLICY_NONE;
+		*ret_dropped = "the kill level came first";
+		return a;
+	}
+	if (!g->hold_released && now < g->hold_until_usec && !frozen)
+		return a;
+	g->held = POLICY_NONE;
+	if (g->generation != g->hold_generation || !respond_targets_exist(g) || g->quiesced) {
+		*ret_dropped = g->quiesced ? "oomguard is stopping" : "its target is gone";
+		return a;
+	}
+	if (h == POLICY_RESTART && !g->policy.in_episode) {
+		policy_held(&g->policy, h, now, false);
+		*ret_dropped = "the episode ended meanwhile";
+		return a;
+	}
+	policy_held(&g->policy, h, now, true);
+	*ret_at = g->hold_sample_usec; /* not 0: a sample's CLOCK_MONOTONIC time */
+	return h;
+}
+
+/* The act: a held action's turn first, then the policy's decision a, held
+ * for its hook or carried out (on the rescue path when res->rescue).
+ * Return the action carried out. */
+static enum policy_action
+sample_act(
+    struct guard *g, enum policy_action a, bool frozen, uint64_t now, struct guard_result *res)
+{
+	const char *dropped = NULL;
+	enum policy_action held = g->held;
+	uint64_t at = 0;
+
+	if (held != POLICY_NONE)
+		a = hold_settle(g, a, frozen, now, &at, &dropped);
+	res->after_hold = at != 0;
+	if (at == 0)
+		at = now;
+	if (!res->rescue && !res->after_hold && hold_wanted(g, a, res->hook_safe)) {
+		hold_begin(g, a, now, res);
+		a = POLICY_NONE;
+	} else if (res->rescue) {
+		respond_rescue(g, a, at);
+	} else if (a != POLICY_NONE) {
+		respond_act(g, a, at);
+	}
+	if (dropped != NULL)
+		log_info("%s held for its hook: not sent: %s", policy_action_name(held), dropped);
+	return a;
 }
 
 struct guard_result
@@ -309,12 +438,12 @@ guard_sample(struct guard *g, uint64_t now, const char *why)
 	 * rescue. */
 	if (changed && !frozen)
 		levels_announce(g);
-	res.action = decide(g, now, frozen, &res.rescue);
+	res.hook_safe = sample_hook_safe(g, frozen);
 	g->ending_why = NULL;
-	if (res.rescue)
-		respond_rescue(g, res.action, now);
-	else if (res.action != POLICY_NONE)
-		respond_act(g, res.action, now);
+	/* A held restart's grace runs from its signal: not while it waits. */
+	if (g->held == POLICY_RESTART)
+		policy_held(&g->policy, POLICY_RESTART, now, true);
+	res.action = sample_act(g, decide(g, now, frozen, &res.rescue), frozen, now, &res);
 	respond_gc_summary(g, now);
 	sample_log(g, &notes, res.action, why);
 	if (changed && frozen)
@@ -328,6 +457,24 @@ guard_sample(struct guard *g, uint64_t now, const char *why)
 	res.limit_changed = changed;
 	res.limit_bytes = g->limit_bytes;
 	res.next_usec = guard_schedule(g, now);
+	/* A held action goes out at its time, hook or not. */
+	if (g->held != POLICY_NONE && now + res.next_usec > g->hold_until_usec)
+		res.next_usec = g->hold_until_usec > now ? g->hold_until_usec - now : 1;
 	stats_observe(&g->stats.sample_usec, guard_now_usec() - now);
 	return res;
+}
+
+void
+guard_hooks_before(struct guard *g, bool on)
+{
+	g->hooks_before = on;
+}
+
+bool
+guard_release(struct guard *g, unsigned hold_id)
+{
+	if (g->held == POLICY_NONE || hold_id != g->hold_id)
+		return false;
+	g->hold_released = true;
+	return true;
 }

@@ -69,10 +69,21 @@ struct guard {
 	bool quiesced; /* shutting down: no more actions */
 
 	/* what was done (respond.c) */
-	struct episode gc_log;  /* gc requests summed up for the log */
-	uint64_t gc_low_bytes;  /* the metric's low point since the last gc request */
-	struct knob knob;       /* memory.high, memory.reclaim */
-	const char *ending_why; /* the app's restart or kill went out in this sample */
+	struct episode gc_log;      /* gc requests summed up for the log */
+	uint64_t gc_low_bytes;      /* the metric's low point since the last gc request */
+	struct knob knob;           /* memory.high, memory.reclaim */
+	const char *ending_why;     /* the app's restart or kill went out in this sample */
+	uint64_t gc_low_generation; /* the target the live set's low point is of */
+
+	/* a restart or kill held for its hook (guard_sample.c) */
+	enum policy_action held;   /* POLICY_NONE: none */
+	unsigned hold_id;          /* the hold's, a new one for each */
+	bool hold_released;        /* its hook ended: send at the next sample */
+	uint64_t hold_generation;  /* the target it was decided for */
+	uint64_t hold_sample_usec; /* the sample that decided it (reaction time) */
+	uint64_t hold_until_usec;  /* sent at the first sample from then, hook or not */
+	bool self_inside;          /* oomguard runs in the watched cgroup (or below) */
+	bool hooks_before;         /* the caller runs hooks and releases holds */
 
 	/* the main target (guard.c) */
 	bool has_target;

@@ -45,7 +45,7 @@ struct hook_set {
 
 static const char *const var_names[] = { "OOMGUARD_EVENT", "OOMGUARD_CGROUP", "OOMGUARD_NAME",
 	"OOMGUARD_METRIC_BYTES", "OOMGUARD_LIMIT_BYTES", "OOMGUARD_LEVEL_BYTES", "OOMGUARD_PID",
-	"OOMGUARD_SIGNAL", "OOMGUARD_DRY_RUN" };
+	"OOMGUARD_SIGNAL", "OOMGUARD_DRY_RUN", "OOMGUARD_WHEN" };
 #define NVARS (sizeof(var_names) / sizeof(var_names[0]))
 
 static bool
@@ -80,6 +80,7 @@ hook_env(const struct hook_info *info, char *const *envp, char **env, size_t max
 	snprintf(values[7], sizeof(values[7]), "%s",
 	    info->signo > 0 ? units_format_signal(info->signo, sig) : "");
 	snprintf(values[8], sizeof(values[8]), "%d", info->dry_run ? 1 : 0);
+	snprintf(values[9], sizeof(values[9]), "%s", info->before ? "before" : "after");
 	for (size_t i = 0; i < NVARS; i++) {
 		int w = snprintf(buf + used, buflen - used, "%s=%s", var_names[i], values[i]);
 

@@ -18,8 +18,9 @@
  * hook while the cgroup oomguard runs in is frozen (the hook would freeze
  * in it too), never on the rescue path (a hook forks and allocates), and
  * never hold a SIGKILL for it longer than its timeout. oomguard's loop
- * (observe.c) holds no signal for a hook at all: it runs them after the
- * action, without a done callback.
+ * holds a restart or kill for its hook where that is safe (the guard
+ * decides: guard_result.held) and sends it from the done callback; other
+ * hooks run after the action, without one (observe.c).
  */
 #ifndef OOMGUARD_HOOK_H
 #define OOMGUARD_HOOK_H
@@ -48,8 +49,9 @@ struct hook_info {
 	uint64_t limit_bytes;  /* OOMGUARD_LIMIT_BYTES (0: none) */
 	uint64_t level_bytes;  /* OOMGUARD_LEVEL_BYTES: the level crossed */
 	pid_t pid;             /* OOMGUARD_PID: the target (0: none) */
-	int signo;             /* OOMGUARD_SIGNAL: what was sent (0: none) */
+	int signo;             /* OOMGUARD_SIGNAL: what was or is to be sent (0: none) */
 	bool dry_run;          /* OOMGUARD_DRY_RUN=1 */
+	bool before;           /* OOMGUARD_WHEN=before: signo waits for the hook; else after */
 };
 
 /* The variables of the hook's environment, at most this many of ours. */

@@ -22,6 +22,7 @@
 
 #include "guard.h"
 #include "guard_events.h"
+#include "hook.h"
 #include "log.h"
 #include "loop.h"
 #include "mode.h"
@@ -39,12 +40,20 @@
 /* The signals the loop listens to: those forwarded to the app, and SIGCHLD. */
 #define LOOP_SIGNALS_MAX (SUPERVISE_SIGNALS_MAX + 1)
 
+/* A restart or kill the guard holds while its hook runs. */
+struct loop_hold {
+	struct loop_guard *lg;
+	unsigned id; /* guard_result.hold_id */
+	bool busy;   /* the hook runs */
+};
+
 /* A guard and the events the loop keeps for it. */
 struct loop_guard {
 	struct loop *l;
 	struct guard *g;
 	struct event *poll_ev;
 	struct guard_events events; /* its descriptors' */
+	struct loop_hold holds[HOOK_RUNNING_MAX];
 	struct loop_guard *next;
 };
 
@@ -94,8 +103,42 @@ guard_gone(struct loop_guard *lg, const char *why)
 		loop_end(lg->l, code);
 }
 
+static void guard_sample_now(struct loop_guard *lg, const char *why);
+
+/* The hook of a held action ended or timed out: the action is due; a
+ * sample at once sends it (guard_release()). */
+static void
+hold_done(void *arg, int status)
+{
+	struct loop_hold *h = arg;
+
+	(void)status;
+	h->busy = false;
+	if (guard_release(h->lg->g, h->id))
+		guard_sample_now(h->lg, "hook");
+}
+
+/* The guard holds res->held for its hook: run it. Return whether it
+ * runs; if not (logged) the caller releases the action at once. */
+static bool
+hold_start(struct loop_guard *lg, const struct guard_result *res)
+{
+	for (int i = 0; i < HOOK_RUNNING_MAX; i++) {
+		struct loop_hold *h = &lg->holds[i];
+
+		if (h->busy)
+			continue;
+		if (observe_hook_before(lg->l->obs, lg->g, res, hold_done, h) < 0)
+			return false;
+		*h = (struct loop_hold){ lg, res->hold_id, true };
+		return true;
+	}
+	return false;
+}
+
 /* Sample the guard and carry out what follows for the loop (the next
- * poll, its descriptors) and the mode (what it did, the cgroup gone). */
+ * poll, its descriptors, the hook of an action held for it) and the mode
+ * (what it did, the cgroup gone). */
 static void
 guard_sample_now(struct loop_guard *lg, const char *why)
 {
@@ -112,6 +155,9 @@ guard_sample_now(struct loop_guard *lg, const char *why)
 	lg->l->mode->ops->sampled(lg->l->mode, &res);
 	if (res.gone != NULL)
 		guard_gone(lg, res.gone);
+	else if (res.held != POLICY_NONE && !hold_start(lg, &res) &&
+	    guard_release(lg->g, res.hold_id))
+		guard_sample_now(lg, "hook not run");
 }
 
 /* One of the guard's descriptors turned readable (guard_events.c). */
@@ -451,6 +497,7 @@ loop_open(struct loop *l)
 	l->obs = observe_new(l->base, l->cfg, l->opts->unit);
 	if (l->obs == NULL || observe_guard_add(l->obs, g) < 0)
 		return -1;
+	guard_hooks_before(g, true);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 #include "metrics.h"
 #include "observe.h"
 
-/* A hook held until the metric is back under the gc level. */
+/* A hook to run after its event, once forking one is safe. */
 struct observe_due {
 	bool due;
 	struct hook_info info;
@@ -26,7 +26,7 @@ struct observe_guard {
 	struct observe_guard *next;
 	uint64_t last_usec[METRICS_NACTIONS]; /* CLOCK_REALTIME */
 	bool episode_told;                    /* the gc-episode hook ran for this episode */
-	struct observe_due kill, rescue;
+	struct observe_due due[HOOK_NEVENTS];
 };
 
 struct observe {
@@ -232,21 +232,27 @@ observe_reconfigure(struct observe *o, const struct config *cfg)
 	o->cfg = cfg;
 }
 
-/* Run the hook for info now, if [hook] asks for its event. */
-static void
-hook_start(struct observe *o, const struct hook_info *info)
+/* Whether [hook] asks for event e. */
+static bool
+hook_wanted(const struct observe *o, enum hook_event e)
 {
-	int r;
+	return o->cfg->hook_exec[0] != '\0' && (o->cfg->hook_on & 1U << e);
+}
 
-	if (o->cfg->hook_exec[0] == '\0' || !(o->cfg->hook_on & 1U << info->event))
-		return;
-	r = hook_run(o->hooks, o->cfg->hook_exec, info, o->cfg->hook_timeout_usec, NULL, NULL);
+/* Run the hook for info now, done(arg) told at its end. Return 0, or
+ * -errno (logged) when it was not started. */
+static int
+hook_start(struct observe *o, const struct hook_info *info, hook_done_fn done, void *arg)
+{
+	int r = hook_run(o->hooks, o->cfg->hook_exec, info, o->cfg->hook_timeout_usec, done, arg);
+
 	if (r == -EBUSY)
 		log_warn("hook %s: not run: %d hooks are running already",
 		    config_hook_event_name(info->event), HOOK_RUNNING_MAX);
 	else if (r < 0)
 		log_warn("hook %s: cannot run %s: %s", config_hook_event_name(info->event),
 		    o->cfg->hook_exec, strerror(-r));
+	return r;
 }
 
 static struct hook_info
@@ -267,23 +273,46 @@ info_for(const struct observe *o, struct guard *g, enum hook_event e, uint64_t l
 		.dry_run = o->cfg->dry_run };
 }
 
-/* The hooks that waited for memory to spare: the metric under the gc
- * level (or no level to be under). */
+/* The hook of a restart or kill, as its event, level and signal. */
+static struct hook_info
+info_action(const struct observe *o, struct guard *g, enum policy_action a)
+{
+	struct guard_status st = guard_status(g);
+
+	if (a == POLICY_RESTART)
+		return info_for(
+		    o, g, HOOK_RESTART, st.levels.restart_bytes, o->cfg->restart_signal);
+	return info_for(o, g, HOOK_KILL, st.levels.kill_bytes, SIGKILL);
+}
+
+int
+observe_hook_before(struct observe *o, struct guard *g, const struct guard_result *res,
+    hook_done_fn done, void *arg)
+{
+	struct hook_info info = info_action(o, g, res->held);
+
+	info.before = true;
+	return hook_start(o, &info, done, arg);
+}
+
+/* Run the hooks due, now that forking one is safe. */
 static void
 hooks_due(struct observe *o, struct observe_guard *og)
 {
-	struct guard_status st = guard_status(og->g);
+	for (int e = 0; e < HOOK_NEVENTS; e++) {
+		if (!og->due[e].due)
+			continue;
+		og->due[e].due = false;
+		(void)hook_start(o, &og->due[e].info, NULL, NULL);
+	}
+}
 
-	if (st.levels.gc_bytes != POLICY_OFF && st.metric_bytes >= st.levels.gc_bytes)
-		return;
-	if (og->kill.due) {
-		og->kill.due = false;
-		hook_start(o, &og->kill.info);
-	}
-	if (og->rescue.due) {
-		og->rescue.due = false;
-		hook_start(o, &og->rescue.info);
-	}
+/* The hook for info after its event: due, run at once where safe. */
+static void
+hook_after(struct observe *o, struct observe_guard *og, const struct hook_info *info)
+{
+	if (hook_wanted(o, info->event))
+		og->due[info->event] = (struct observe_due){ true, *info };
 }
 
 void
@@ -292,6 +321,7 @@ observe_sampled(struct observe *o, struct guard *g, const struct guard_result *r
 	struct observe_guard *og = o->guards;
 	struct guard_status st = guard_status(g);
 	struct guard_view v;
+	struct hook_info info;
 	uint64_t now = realtime_usec();
 
 	while (og != NULL && og->g != g)
@@ -303,37 +333,32 @@ observe_sampled(struct observe *o, struct guard *g, const struct guard_result *r
 		og->episode_told = false;
 	if (res->rescue) {
 		og->last_usec[METRICS_ACTION_RESCUE] = now;
-		og->rescue = (struct observe_due){ true, info_for(o, g, HOOK_RESCUE, 0, 0) };
+		info = info_for(o, g, HOOK_RESCUE, 0, 0);
+		hook_after(o, og, &info);
 	}
 	switch (res->action) {
 	case POLICY_GC:
 		og->last_usec[METRICS_ACTION_GC] = now;
 		if (!og->episode_told && !res->rescue) {
-			struct hook_info i =
-			    info_for(o, g, HOOK_GC_EPISODE, st.levels.gc_bytes, o->cfg->gc_signal);
-
 			og->episode_told = true;
-			hook_start(o, &i);
+			info =
+			    info_for(o, g, HOOK_GC_EPISODE, st.levels.gc_bytes, o->cfg->gc_signal);
+			hook_after(o, og, &info);
 		}
 		break;
 	case POLICY_RESTART:
-		og->last_usec[METRICS_ACTION_RESTART] = now;
-		if (!res->rescue) {
-			struct hook_info i = info_for(
-			    o, g, HOOK_RESTART, st.levels.restart_bytes, o->cfg->restart_signal);
-
-			hook_start(o, &i);
-		}
-		break;
 	case POLICY_KILL:
-		og->last_usec[METRICS_ACTION_KILL] = now;
-		if (!res->rescue)
-			og->kill = (struct observe_due){ true,
-				info_for(o, g, HOOK_KILL, st.levels.kill_bytes, SIGKILL) };
+		og->last_usec[res->action == POLICY_RESTART ? METRICS_ACTION_RESTART
+		                                            : METRICS_ACTION_KILL] = now;
+		/* A hook held before the signal has run already. */
+		if (!res->after_hold) {
+			info = info_action(o, g, res->action);
+			hook_after(o, og, &info);
+		}
 		break;
 	default:
 		break;
 	}
-	if (!res->rescue)
+	if (res->hook_safe)
 		hooks_due(o, og);
 }

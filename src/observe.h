@@ -5,11 +5,13 @@
  * loop makes one, adds its guards and hands it each sample's result; this
  * module keeps the rest (the last actions' times, the hooks due).
  *
- * A hook runs after what it tells of (docs/metrics.md): after the first
- * gc request of an episode, after the restart signal, and after a kill
- * level's SIGKILL or a rescue only once the metric is back under the gc
- * level, so that a hook is never forked into a cgroup that is frozen or
- * at its kill level, and never on the rescue path.
+ * When a hook runs (docs/metrics.md): before a restart or kill the guard
+ * held for it (the loop starts it, observe_hook_before(), and releases
+ * the action at its end); otherwise after what it tells of, at the first
+ * sample where forking one is safe (guard_result.hook_safe: not frozen,
+ * not about to freeze, not near the limit of the cgroup oomguard runs
+ * in), so that a hook is never forked into a frozen cgroup and never on
+ * the rescue path.
  */
 #ifndef OOMGUARD_OBSERVE_H
 #define OOMGUARD_OBSERVE_H
@@ -18,6 +20,7 @@
 
 #include "config.h"
 #include "guard.h"
+#include "hook.h"
 
 struct observe;
 
@@ -50,8 +53,15 @@ void observe_guard_remove(struct observe *o, struct guard *g);
  * in the log). */
 void observe_reconfigure(struct observe *o, const struct config *cfg);
 
+/* g held res->held for its hook: run the hook (OOMGUARD_WHEN=before),
+ * done(arg) told once at its end or timeout. Return 0, or -errno (logged:
+ * -EBUSY with HOOK_RUNNING_MAX running) when it was not started: the
+ * caller releases the action at once. */
+int observe_hook_before(struct observe *o, struct guard *g, const struct guard_result *res,
+    hook_done_fn done, void *arg);
+
 /* g was sampled and did res: note the time of its action and run the
- * hooks due. */
+ * hooks due after it, where res says forking one is safe. */
 void observe_sampled(struct observe *o, struct guard *g, const struct guard_result *res);
 
 #endif

@@ -337,6 +337,19 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 	return act;
 }
 
+void
+policy_held(struct policy_state *st, enum policy_action act, uint64_t now_usec, bool sent)
+{
+	uint64_t clock_usec = policy_clock(st, now_usec);
+
+	if (act == POLICY_RESTART && sent)
+		st->target_restart_usec = clock_usec;
+	else if (act == POLICY_RESTART)
+		st->target_restart_sent = st->restart_fired = false;
+	else if (act == POLICY_KILL && !sent)
+		st->target_kill_sent = false;
+}
+
 const char *
 policy_action_name(enum policy_action a)
 {

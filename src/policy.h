@@ -138,6 +138,14 @@ enum policy_action policy_eval(struct policy_state *st, const struct policy_leve
     const struct policy_timing *tm, const struct policy_input *in);
 
 /*
+ * A restart or kill that policy_eval() returned was held back (a hook ran
+ * before it) and went out at now_usec (sent), or was dropped (not sent):
+ * the rules see it as sent then, so that the grace period counts from
+ * the signal, or as never sent. Never fails; a gc or none is ignored.
+ */
+void policy_held(struct policy_state *st, enum policy_action act, uint64_t now_usec, bool sent);
+
+/*
  * Returns "none", "gc", "restart" or "kill"; "unknown" for a value outside
  * the enum. Never NULL; the string is static.
  */

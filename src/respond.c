@@ -264,6 +264,20 @@ respond_gc_summary(struct guard *g, uint64_t now)
 		log_gc_summary(g, &s);
 }
 
+/* ---- hooks ---- */
+
+bool
+respond_hook_safe(const struct respond_hook_room *r)
+{
+	if (r->frozen)
+		return false;
+	if (!r->inside)
+		return true;
+	if (r->kill_bytes != POLICY_OFF && r->metric_bytes >= r->kill_bytes)
+		return false;
+	return r->limit_bytes == 0 || r->usage_bytes + r->room_bytes < r->limit_bytes;
+}
+
 /* ---- the rescue (rescue.c holds the rule this path keeps) ---- */
 
 /* Is oomguard itself in the watched cgroup (or below it)? Then a reserve
@@ -295,11 +309,11 @@ respond_reserve_open(struct guard *g)
 
 	rescue_close(&g->rescue);
 	g->rescue_ok = false;
+	inside = g->self_inside = self_inside(g);
 	if (g->cfg->reserve_size.kind == THRESHOLD_NONE) {
 		log_info("reserve: none; a frozen cgroup gets SIGKILL");
 		return;
 	}
-	inside = self_inside(g);
 	if (mode == RESERVE_AUTO)
 		mode = inside ? RESERVE_MEMORY : RESERVE_LIMIT;
 	r = rescue_open(&g->rescue, mode, g->cg.dir, g->cg.version);

@@ -44,6 +44,26 @@ void respond_act(struct guard *g, enum policy_action a, uint64_t now);
  * one is due. Returns nothing. */
 void respond_gc_summary(struct guard *g, uint64_t now);
 
+/* The room a hook needs to fork and exec in the cgroup oomguard runs in,
+ * at least (the reserve's size when larger). */
+#define RESPOND_HOOK_ROOM_BYTES (8ULL << 20)
+
+/* What decides whether a hook may be forked now. */
+struct respond_hook_room {
+	bool frozen; /* the cgroup is frozen or about to freeze */
+	bool inside; /* oomguard (and so its hook) runs in the watched cgroup */
+	uint64_t usage_bytes, metric_bytes, limit_bytes; /* limit 0: none */
+	uint64_t kill_bytes;                             /* POLICY_OFF: none */
+	uint64_t room_bytes;                             /* what a hook needs */
+};
+
+/* Whether a hook may be forked now: never while the cgroup is frozen or
+ * about to freeze (the hook would stall with it); when oomguard runs in
+ * the watched cgroup, not at its kill level nor with less than room_bytes
+ * under its limit (the hook is charged there and would wait for memory
+ * like the app). Pure. */
+bool respond_hook_safe(const struct respond_hook_room *r);
+
 /* The reserve for the watched cgroup: resolve its mode (auto: memory when
  * oomguard is inside the cgroup, limit when not) and, in limit mode, open
  * the limit file, releasing what an earlier one held. Holds nothing yet

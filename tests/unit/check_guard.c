@@ -19,6 +19,8 @@
 
 #include "config.h"
 #include "guard.h"
+#include "policy.h"
+#include "respond.h"
 #include "units.h"
 #include "fixture.h"
 #include "suite.h"
@@ -359,6 +361,251 @@ START_TEST(test_two_guards)
 }
 END_TEST
 
+/* The defaults with gc off and the restart signal SIGUSR1 (so that the
+ * fixture's child shows it arrived), a hook on restart and kill, and a
+ * caller that runs hooks before. */
+static struct guard *
+guard_hooked(struct config *c, const struct fx *f)
+{
+	struct guard *g;
+
+	cfg_make(c);
+	c->gc_at = (struct threshold){ THRESHOLD_NONE, 0 };
+	c->restart_signal = SIGUSR1;
+	snprintf(c->hook_exec, sizeof(c->hook_exec), "/bin/true");
+	c->hook_on = 1U << HOOK_RESTART | 1U << HOOK_KILL;
+	c->hook_timeout_usec = 2000000;
+	g = guard_on(c, f);
+	guard_hooks_before(g, true);
+	return g;
+}
+
+static void
+child_end(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(usr1_pipe[0]);
+	close(usr1_pipe[1]);
+}
+
+/* At the restart level with room under the limit: the restart is held
+ * for its hook (not sent, not counted), samples meanwhile send nothing,
+ * and guard_release() with its id lets the next sample send it, counted
+ * from the sample that decided it. A stale id releases nothing. */
+START_TEST(test_hold_release)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	unsigned id;
+	pid_t pid;
+
+	fx_v2(&f, 256 * MiB, 240 * MiB);
+	pid = child_in(&f);
+	g = guard_hooked(&c, &f);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(r.hook_safe);
+	ck_assert_int_eq(r.held, POLICY_RESTART);
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert_uint_le(r.next_usec, c.hook_timeout_usec);
+	id = r.hold_id;
+	ck_assert(!child_caught());
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.held, POLICY_NONE);
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert(!child_caught());
+	ck_assert_uint_eq(guard_stats(g)->restarts, 0);
+	ck_assert(!guard_release(g, id + 1));
+	ck_assert(guard_release(g, id));
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_RESTART);
+	ck_assert(r.after_hold);
+	ck_assert_int_eq(r.held, POLICY_NONE);
+	ck_assert(child_caught());
+	ck_assert_uint_eq(guard_stats(g)->restarts, 1);
+	ck_assert(!guard_release(g, id));
+	guard_free(g);
+	child_end(pid);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* The grace period of a held restart counts from its signal, not from
+ * the sample that held it: a hook as long as the grace does not make the
+ * SIGKILL follow the restart signal at once. */
+START_TEST(test_hold_grace)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	pid_t pid;
+
+	fx_v2(&f, 256 * MiB, 240 * MiB);
+	pid = child_in(&f);
+	g = guard_hooked(&c, &f);
+	c.restart_grace_usec = 300000;
+	guard_reconfigure(g, &c);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.held, POLICY_RESTART);
+	usleep(400000);
+	ck_assert(guard_release(g, r.hold_id));
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_RESTART);
+	ck_assert(child_caught());
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.action, POLICY_NONE);
+	ck_assert_uint_eq(guard_stats(g)->kills, 0);
+	guard_free(g);
+	child_end(pid);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* Where it is not safe nothing is held: at the kill level of the cgroup
+ * oomguard runs in (the fixture's /proc/self is in it) the SIGKILL goes
+ * at once; without a hook for the event, or a caller that runs hooks
+ * before, the restart goes at once. */
+START_TEST(test_hold_unsafe)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	pid_t pid;
+
+	fx_v2(&f, 256 * MiB, 250 * MiB);
+	pid = child_in(&f);
+	g = guard_hooked(&c, &f);
+	c.kill_at = (struct threshold){ THRESHOLD_BYTES, 245 * MiB };
+	guard_reconfigure(g, &c);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(!r.hook_safe);
+	ck_assert_int_eq(r.held, POLICY_NONE);
+	ck_assert_int_eq(r.action, POLICY_KILL);
+	ck_assert_uint_eq(guard_stats(g)->kills, 1);
+	guard_free(g);
+	child_end(pid);
+	fixture_remove(f.root);
+
+	fx_v2(&f, 256 * MiB, 240 * MiB);
+	pid = child_in(&f);
+	g = guard_hooked(&c, &f);
+	c.hook_on = 1U << HOOK_KILL;
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.held, POLICY_NONE);
+	ck_assert_int_eq(r.action, POLICY_RESTART);
+	ck_assert(child_caught());
+	guard_free(g);
+	child_end(pid);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* A held restart and the cgroup freezes (v1 under_oom) before its hook
+ * ends: the next sample sends it at once, no release needed. */
+START_TEST(test_hold_frozen)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	char name[64];
+	pid_t pid;
+
+	fx_make(&f, "legacy", V1_PATH);
+	fixture_put(f.dir, "memory.limit_in_bytes", "268435456\n");
+	fixture_put(f.dir, "memory.usage_in_bytes", "251658240\n");
+	fixture_put(f.dir, "memory.oom_control", "oom_kill_disable 1\nunder_oom 0\noom_kill 0\n");
+	pid = child_in(&f);
+	snprintf(name, sizeof(name), "%d/cgroup", (int)pid);
+	fixture_put(f.proc, name,
+	    "4:memory:/process_api/7855fb0c0c1de9d4b0337360aecab08e/oomguard-fixture\n");
+	g = guard_hooked(&c, &f);
+	c.kill_at = (struct threshold){ THRESHOLD_NONE, 0 };
+	guard_reconfigure(g, &c);
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert_int_eq(r.held, POLICY_RESTART);
+	ck_assert(!child_caught());
+	fixture_put(f.dir, "memory.oom_control", "oom_kill_disable 1\nunder_oom 1\noom_kill 0\n");
+	r = guard_sample(g, guard_now_usec(), "test");
+	ck_assert(!r.hook_safe);
+	ck_assert_int_eq(r.action, POLICY_RESTART);
+	ck_assert(r.after_hold);
+	ck_assert(child_caught());
+	ck_assert_uint_eq(guard_stats(g)->restarts, 1);
+	guard_free(g);
+	child_end(pid);
+	fixture_remove(f.root);
+}
+END_TEST
+
+/* Whether a hook may be forked: the rule on plain values. */
+START_TEST(test_hook_safe)
+{
+	struct respond_hook_room r = { false, true, 200 * MiB, 200 * MiB, 256 * MiB, 248 * MiB,
+		8 * MiB };
+
+	ck_assert(respond_hook_safe(&r));
+	r.frozen = true;
+	ck_assert(!respond_hook_safe(&r));
+	r.frozen = false;
+	r.usage_bytes = 249 * MiB; /* less than 8M to spare */
+	ck_assert(!respond_hook_safe(&r));
+	r.usage_bytes = 200 * MiB;
+	r.metric_bytes = 248 * MiB; /* at the kill level */
+	ck_assert(!respond_hook_safe(&r));
+	r.inside = false; /* the hook is not charged there */
+	ck_assert(respond_hook_safe(&r));
+	r.inside = true;
+	r.limit_bytes = 0;
+	r.kill_bytes = POLICY_OFF;
+	ck_assert(respond_hook_safe(&r));
+}
+END_TEST
+
+/* The live set's estimate is the app's: it stays when the app ends (the
+ * empty cgroup is not its live set) and when a new one starts, until the
+ * new one's own gc request has taken effect. */
+START_TEST(test_live_estimate_kept)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_params p;
+	pid_t pid;
+
+	cfg_make(&c);
+	c.target = TARGET_MAIN;
+	fx_v2(&f, 256 * MiB, 200 * MiB);
+	pid = child_in(&f);
+	p = (struct guard_params){ f.proc, f.root, GUARD_MAIN_APP };
+	g = guard_new(&c, &p);
+	ck_assert_int_eq(guard_watch(g, f.path, 0, false), 0);
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), true });
+	ck_assert_int_eq(guard_sample(g, guard_now_usec(), "test").action, POLICY_GC);
+	fixture_put(f.dir, "memory.current", "125829120\n");
+	(void)guard_sample(g, guard_now_usec(), "test");
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	/* the app ends: its cgroup empties */
+	guard_target_clear(g);
+	fixture_put(f.dir, "memory.current", "1048576\n");
+	(void)guard_sample(g, guard_now_usec(), "test");
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	/* a new app, low and then high without a request of its own yet */
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), true });
+	(void)guard_sample(g, guard_now_usec(), "test");
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	guard_free(g);
+	child_end(pid);
+	fixture_remove(f.root);
+}
+END_TEST
+
 static Suite *
 guard_suite(void)
 {
@@ -371,6 +618,12 @@ guard_suite(void)
 	tcase_add_test(tc, test_limit_change);
 	tcase_add_test(tc, test_frozen_first_sample);
 	tcase_add_test(tc, test_two_guards);
+	tcase_add_test(tc, test_hold_release);
+	tcase_add_test(tc, test_hold_grace);
+	tcase_add_test(tc, test_hold_unsafe);
+	tcase_add_test(tc, test_hold_frozen);
+	tcase_add_test(tc, test_hook_safe);
+	tcase_add_test(tc, test_live_estimate_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -85,7 +85,8 @@ static const struct hook_info restart_info = { .event = HOOK_RESTART,
 	.limit_bytes = 268435456,
 	.level_bytes = 241591910,
 	.pid = 1234,
-	.signo = SIGTERM };
+	.signo = SIGTERM,
+	.before = true };
 
 static void
 setup(void)
@@ -147,7 +148,8 @@ START_TEST(test_env_and_output)
 	    "OOMGUARD_METRIC_BYTES=241000000\n"
 	    "OOMGUARD_NAME=web\n"
 	    "OOMGUARD_PID=1234\n"
-	    "OOMGUARD_SIGNAL=SIGTERM\n");
+	    "OOMGUARD_SIGNAL=SIGTERM\n"
+	    "OOMGUARD_WHEN=before\n");
 	env = slurp("log");
 	ck_assert_ptr_nonnull(strstr(env, "hook restart: first line\n"));
 	ck_assert_ptr_nonnull(strstr(env, "hook restart: to stderr\n"));
