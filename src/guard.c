@@ -273,6 +273,8 @@ guard_view(const struct guard *g, struct guard_view *ret)
 	ret->usage_bytes = g->have_sample ? g->sample.usage_bytes : 0;
 	ret->target_pid = g->has_target ? g->target_pid : 0;
 	ret->metric = g->cfg->metric;
+	ret->gc_signal = g->cfg->gc_signal;
+	ret->restart_signal = g->cfg->restart_signal;
 	if (p->in_episode)
 		ret->stage = p->target_kill_sent                 ? POLICY_KILL
 		    : p->restart_fired || p->target_restart_sent ? POLICY_RESTART

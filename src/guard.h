@@ -225,6 +225,8 @@ struct guard_view {
 	uint64_t psi_full_usec;
 	pid_t target_pid;   /* the main target, 0 without one */
 	enum metric metric; /* what its configuration measures */
+	int gc_signal;      /* and the signals it sends */
+	int restart_signal;
 };
 
 /* Fill *ret for g. Reads the cgroup's pressure file (an open descriptor,

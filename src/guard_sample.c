@@ -94,6 +94,7 @@ guard_schedule(const struct guard *g, uint64_t now)
 		.metric_bytes = g->metric_bytes,
 		.in_episode = g->policy.in_episode,
 		.pressure = now < g->pressure_until_usec,
+		.seeking_low = g->low_seeking,
 		.kernel_watches = kernel_watches(g),
 		.usage_bytes = g->sample.usage_bytes,
 	};
@@ -157,7 +158,8 @@ sample_limit(const struct guard *g, const struct memcg_sample *s)
 /* Read a sample: the usage and limit files first, memory.stat only when
  * the metric needs it (schedule_read_stat(), the read rule): levels for
  * this sample's limit, and the usage at or above one the metric is
- * compared with. Otherwise the usage stands in for the metric. Return 0
+ * compared with, or the low point after a gc request looked for (the
+ * live set's estimate). Otherwise the usage stands in for the metric. Return 0
  * or -errno as memcg_read(). */
 static int
 sample_memcg_read(struct guard *g, struct memcg_sample *s)
@@ -166,7 +168,7 @@ sample_memcg_read(struct guard *g, struct memcg_sample *s)
 
 	if (r < 0)
 		return r;
-	if (!g->levels_set || sample_limit(g, s) != g->limit_bytes ||
+	if (!g->levels_set || sample_limit(g, s) != g->limit_bytes || g->low_seeking ||
 	    schedule_read_stat(
 	        &g->levels, &g->policy, g->cfg->metric == METRIC_USAGE, s->usage_bytes))
 		memcg_read_stat(&g->mem, s);
@@ -277,26 +279,41 @@ sample_inputs(struct guard *g, const struct memcg_sample *s, const struct sample
 
 /* The live set's estimate: the metric's low point after a gc request
  * that took effect (the policy says when one has), while the target that
- * got it runs and is not told to leave. Once it ends (or is told to) the
- * cgroup's memory is no longer its live set: the last estimate stays
- * until the next target's own request has taken effect. */
+ * got it runs and is not told to leave. The low point is looked for
+ * (sampled every poll_min, guard_schedule()) from the request until the
+ * metric rises again after its fall, or GUARD_LOW_SEEK_USEC: the
+ * estimate is then that low point; while it is looked for, the estimate
+ * only falls (a later sample may still find it lower). Once the target
+ * ends (or is told to) the cgroup's memory is no longer its live set:
+ * the last estimate stays until the next target's own request has taken
+ * effect. */
 static void
-sample_live_estimate(struct guard *g, enum policy_action a)
+sample_live_estimate(struct guard *g, enum policy_action a, uint64_t now)
 {
 	bool running = (g->has_target || g->p.main == GUARD_MAIN_NONE) &&
 	    !g->policy.target_restart_sent && !g->policy.target_kill_sent;
+	uint64_t *est = &g->stats.live_bytes_estimate;
 
 	if (a == POLICY_GC) {
 		g->gc_low_bytes = g->metric_bytes;
 		g->gc_low_generation = g->generation;
+		g->low_seeking = true;
+		g->low_seek_until_usec = now + GUARD_LOW_SEEK_USEC;
 		return;
 	}
-	if (!running || g->gc_low_generation != g->generation)
+	if (!running || g->gc_low_generation != g->generation || !g->low_seeking) {
+		g->low_seeking = false;
 		return;
+	}
 	if (g->metric_bytes < g->gc_low_bytes)
 		g->gc_low_bytes = g->metric_bytes;
-	if (g->policy.gc_ever && g->policy.gc_effect)
-		g->stats.live_bytes_estimate = g->gc_low_bytes;
+	else if (g->policy.gc_effect)
+		g->low_seeking = false; /* it rose again: that was the low point */
+	if (now >= g->low_seek_until_usec)
+		g->low_seeking = false;
+	if (g->policy.gc_ever && g->policy.gc_effect &&
+	    (!g->low_seeking || *est == 0 || g->gc_low_bytes < *est))
+		*est = g->gc_low_bytes;
 }
 
 /* ---- a restart or kill held for its hook ---- */
@@ -451,7 +468,7 @@ guard_sample(struct guard *g, uint64_t now, const char *why)
 	respond_reserve_sync(g);
 	g->metric_bytes = knob_reclaim(&g->knob, g->cfg, &g->mem, g->limit_bytes,
 	    g->levels.gc_bytes, g->metric_bytes, g->throttled, now);
-	sample_live_estimate(g, res.action);
+	sample_live_estimate(g, res.action, now);
 	res.sampled = true;
 	res.ending_why = g->ending_why;
 	res.limit_changed = changed;

@@ -256,33 +256,43 @@ hook_start(struct observe *o, const struct hook_info *info, hook_done_fn done, v
 }
 
 static struct hook_info
-info_for(const struct observe *o, struct guard *g, enum hook_event e, uint64_t level, int sig)
+info_for(const struct observe *o, struct guard *g, enum hook_event e)
 {
 	struct guard_status st = guard_status(g);
+	const struct observe_guard *og = o->guards;
 	struct guard_view v;
-
-	guard_view(g, &v);
-	return (struct hook_info){ .event = e,
+	struct hook_info info = { .event = e,
 		.cgroup = guard_dir(g),
 		.name = o->name,
 		.metric_bytes = st.metric_bytes,
 		.limit_bytes = st.limit_bytes,
-		.level_bytes = level,
-		.pid = v.target_pid,
-		.signo = sig,
 		.dry_run = o->cfg->dry_run };
+
+	while (og != NULL && og->g != g)
+		og = og->next;
+	if (og != NULL && og->labelled)
+		info.name = og->name;
+	guard_view(g, &v);
+	info.pid = v.target_pid;
+	/* The guard's own level and signal: a container's labels may set them. */
+	if (e == HOOK_GC_EPISODE) {
+		info.level_bytes = st.levels.gc_bytes;
+		info.signo = v.gc_signal;
+	} else if (e == HOOK_RESTART) {
+		info.level_bytes = st.levels.restart_bytes;
+		info.signo = v.restart_signal;
+	} else if (e == HOOK_KILL) {
+		info.level_bytes = st.levels.kill_bytes;
+		info.signo = SIGKILL;
+	}
+	return info;
 }
 
-/* The hook of a restart or kill, as its event, level and signal. */
+/* The hook of a restart or kill. */
 static struct hook_info
 info_action(const struct observe *o, struct guard *g, enum policy_action a)
 {
-	struct guard_status st = guard_status(g);
-
-	if (a == POLICY_RESTART)
-		return info_for(
-		    o, g, HOOK_RESTART, st.levels.restart_bytes, o->cfg->restart_signal);
-	return info_for(o, g, HOOK_KILL, st.levels.kill_bytes, SIGKILL);
+	return info_for(o, g, a == POLICY_RESTART ? HOOK_RESTART : HOOK_KILL);
 }
 
 int
@@ -319,7 +329,6 @@ void
 observe_sampled(struct observe *o, struct guard *g, const struct guard_result *res)
 {
 	struct observe_guard *og = o->guards;
-	struct guard_status st = guard_status(g);
 	struct guard_view v;
 	struct hook_info info;
 	uint64_t now = realtime_usec();
@@ -333,7 +342,7 @@ observe_sampled(struct observe *o, struct guard *g, const struct guard_result *r
 		og->episode_told = false;
 	if (res->rescue) {
 		og->last_usec[METRICS_ACTION_RESCUE] = now;
-		info = info_for(o, g, HOOK_RESCUE, 0, 0);
+		info = info_for(o, g, HOOK_RESCUE);
 		hook_after(o, og, &info);
 	}
 	switch (res->action) {
@@ -341,8 +350,7 @@ observe_sampled(struct observe *o, struct guard *g, const struct guard_result *r
 		og->last_usec[METRICS_ACTION_GC] = now;
 		if (!og->episode_told && !res->rescue) {
 			og->episode_told = true;
-			info =
-			    info_for(o, g, HOOK_GC_EPISODE, st.levels.gc_bytes, o->cfg->gc_signal);
+			info = info_for(o, g, HOOK_GC_EPISODE);
 			hook_after(o, og, &info);
 		}
 		break;

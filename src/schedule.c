@@ -40,7 +40,7 @@ uint64_t
 schedule_next(const struct schedule_params *p, const struct policy_levels *lv,
     const struct schedule_inputs *in)
 {
-	if (in->pressure)
+	if (in->pressure || in->seeking_low)
 		return p->poll_min_usec;
 	if (in->kernel_watches && !in->in_episode && nearest_above(lv, 0) != POLICY_OFF &&
 	    in->usage_bytes < nearest_above(lv, 0))

@@ -35,6 +35,8 @@ struct schedule_inputs {
 	/* Memory pressure was seen within the PSI trigger's window: look
 	 * every poll_min until it ends. */
 	bool pressure;
+	/* The low point after a gc request is looked for: every poll_min. */
+	bool seeking_low;
 	/* The kernel says when the usage reaches the lowest armed level (a
 	 * cgroup v1 threshold registered for it), and that level is not within
 	 * the reserve of the limit (so that "about to freeze" cannot come
@@ -43,7 +45,8 @@ struct schedule_inputs {
 	uint64_t usage_bytes; /* what the kernel's thresholds count */
 };
 
-/* The next polling interval: poll_min under pressure; poll_max while the
+/* The next polling interval: poll_min under pressure or while the low
+ * point after a gc request is looked for; poll_max while the
  * kernel watches the lowest level, outside an episode, with the usage
  * below it (the metric is never above the usage, so no level can be
  * reached unseen); else schedule_interval(). Never fails. */

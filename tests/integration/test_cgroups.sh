@@ -15,6 +15,8 @@
 #       with its cgroup, a pod's (kubepods/pod<UID>/k.scope, a second
 #       --cgroups glob) with pod="<UID>"; promtool check metrics is clean
 #   M2. b.scope removed: its series are gone, a.scope's stay
+#   H1. a.scope's gc-episode hook: its own signal (the pattern's) and
+#       cgroup in its environment.
 #   R1. SIGHUP after the pattern's gc.at changed: the file read again,
 #       a.scope's new gc level logged and served
 #   R2. SIGHUP with a bad value in the pattern: refused with the file's
@@ -49,11 +51,19 @@ conf() {
 poll_max = 500ms
 [gc]
 at = 70%
+signal = SIGUSR2
 [pattern.t]
 match = $rel/$top/$2
 gc.at = $1
+gc.signal = SIGUSR1
+[hook]
+exec = $tmp/hook.sh
+on = gc-episode
 EOF2
 }
+# H1's hook: what it was told, a line a run.
+printf '#!/bin/sh\necho "$OOMGUARD_EVENT $OOMGUARD_SIGNAL $OOMGUARD_CGROUP" >>%s\n' "$tmp/hook.out" >"$tmp/hook.sh"
+chmod +x "$tmp/hook.sh"
 conf 60% '*.scope'
 # scrape FILE: /metrics into FILE.
 scrape() {
@@ -93,6 +103,13 @@ if ((gcs > 0 && served > 0)) && [[ $(cg_under_oom "$a") == 0 ]]; then
 	t_pass "C1: $gcs gc requests logged for a.scope by name, $served served, never frozen"
 else
 	t_fail "C1: gc" "gc lines $gcs, served $served, under_oom $(cg_under_oom "$a"); $(grep a.scope "$tmp/og.log" | tail -5 | cut -c1-250); $(tail -2 "$tmp/a.out")"
+fi
+# H1: the agent runs a guard's hook with the guard's own settings: the
+# pattern's gc.signal, not the file's.
+if grep -q "^gc-episode SIGUSR1 .*/$top/a.scope$" "$tmp/hook.out" 2>/dev/null; then
+	t_pass "H1: a.scope's gc-episode hook told its own signal (SIGUSR1) and cgroup"
+else
+	t_fail "H1: hook" "$(head -3 "$tmp/hook.out" 2>&1); $(grep -i hook "$tmp/og.log" | head -3 | cut -c1-200)"
 fi
 if ! grep -q "c.slice" "$tmp/og.log"; then
 	t_pass "C4: c.slice, not matching the glob, left alone"
@@ -153,7 +170,7 @@ fi
 # R2: a bad value: the old configuration stays.
 conf 80 '*.scope'
 kill -HUP "$og"
-if t_wait_log "$tmp/og.log" "cannot reload the configuration: $tmp/og.ini:7: .*keeping the old one" 5 &&
+if t_wait_log "$tmp/og.log" "cannot reload the configuration: $tmp/og.ini:8: .*keeping the old one" 5 &&
 	kill -0 "$og" && scrape "$tmp/r2.prom" && grep -qF "$gc50" "$tmp/r2.prom"; then
 	t_pass "R2: SIGHUP with a bad gc.at: refused with its line, the old levels kept"
 else

@@ -606,6 +606,61 @@ START_TEST(test_live_estimate_kept)
 }
 END_TEST
 
+/* Set the fixture's usage to mib MiB and sample at t: the result. */
+static struct guard_result
+sample_at(struct guard *g, const struct fx *f, unsigned mib, uint64_t t)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)mib * MiB);
+	fixture_put(f->dir, "memory.current", text);
+	return guard_sample(g, t, "test");
+}
+
+/* The live set's estimate is a gc request's low point: looked for every
+ * poll_min until the metric rises again, and kept while the next
+ * request's fall has not gone under it. */
+START_TEST(test_live_estimate_low_point)
+{
+	struct config c;
+	struct fx f;
+	struct guard *g;
+	struct guard_result r;
+	uint64_t t = guard_now_usec();
+	pid_t pid;
+	int status;
+
+	cfg_make(&c);
+	fx_v2(&f, 256 * MiB, 200 * MiB);
+	pid = child_in(&f);
+	g = guard_on(&c, &f);
+	r = guard_sample(g, t, "test");
+	ck_assert_int_eq(r.action, POLICY_GC);
+	ck_assert_uint_eq(r.next_usec, c.poll_min_usec);
+	ck_assert_uint_eq(sample_at(g, &f, 150, t + 2000).next_usec, c.poll_min_usec);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 150 * MiB);
+	(void)sample_at(g, &f, 120, t + 4000);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	/* it rose: 120 MiB was the low point, no longer looked for */
+	r = sample_at(g, &f, 130, t + 6000);
+	ck_assert_uint_gt(r.next_usec, c.poll_min_usec);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	/* the next request: its fall shows once under the last low point,
+	 * and its own low point once found */
+	t += 10 * 1000000ULL;
+	ck_assert_int_eq(sample_at(g, &f, 200, t).action, POLICY_GC);
+	(void)sample_at(g, &f, 170, t + 2000);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 120 * MiB);
+	(void)sample_at(g, &f, 140, t + 4000);
+	(void)sample_at(g, &f, 145, t + 6000);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 140 * MiB);
+	guard_free(g);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fixture_remove(f.root);
+}
+END_TEST
+
 static Suite *
 guard_suite(void)
 {
@@ -624,6 +679,7 @@ guard_suite(void)
 	tcase_add_test(tc, test_hold_frozen);
 	tcase_add_test(tc, test_hook_safe);
 	tcase_add_test(tc, test_live_estimate_kept);
+	tcase_add_test(tc, test_live_estimate_low_point);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -68,6 +68,11 @@ START_TEST(test_next_pressure)
 	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 2000);
 	in.pressure = false;
 	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 740234);
+	/* the low point after a gc request looked for: poll_min, even where
+	 * the kernel's thresholds would say */
+	in.seeking_low = true;
+	in.kernel_watches = true;
+	ck_assert_uint_eq(schedule_next(&params, &levels, &in), 2000);
 }
 END_TEST
 
