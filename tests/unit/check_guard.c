@@ -92,6 +92,20 @@ guard_on(const struct config *c, const struct fx *f)
 	return g;
 }
 
+/* A guard of f's cgroup with the app pid as its main target, exec'd or
+ * not yet (the exec gate). */
+static struct guard *
+guard_on_app(const struct config *c, const struct fx *f, pid_t pid, bool execed)
+{
+	struct guard_params p = { f->proc, f->root, GUARD_MAIN_APP };
+	struct guard *g = guard_new(c, &p);
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(guard_watch(g, f->path, 0, false), 0);
+	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), execed });
+	return g;
+}
+
 /* The first sample takes the levels of the limit and announces them. */
 START_TEST(test_levels_from_limit)
 {
@@ -227,7 +241,6 @@ START_TEST(test_exec_gate)
 	struct fx f;
 	struct guard *g;
 	struct guard_result r;
-	struct guard_params p;
 	pid_t pid;
 	int status;
 
@@ -235,10 +248,7 @@ START_TEST(test_exec_gate)
 	c.target = TARGET_MAIN;
 	fx_v2(&f, 256 * MiB, 200 * MiB);
 	pid = child_in(&f);
-	p = (struct guard_params){ f.proc, f.root, GUARD_MAIN_APP };
-	g = guard_new(&c, &p);
-	ck_assert_int_eq(guard_watch(g, f.path, 0, false), 0);
-	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), false });
+	g = guard_on_app(&c, &f, pid, false);
 	r = guard_sample(g, guard_now_usec(), "test");
 	ck_assert_int_eq(r.action, POLICY_NONE);
 	ck_assert(!child_caught());
@@ -576,17 +586,13 @@ START_TEST(test_live_estimate_kept)
 	struct config c;
 	struct fx f;
 	struct guard *g;
-	struct guard_params p;
 	pid_t pid;
 
 	cfg_make(&c);
 	c.target = TARGET_MAIN;
 	fx_v2(&f, 256 * MiB, 200 * MiB);
 	pid = child_in(&f);
-	p = (struct guard_params){ f.proc, f.root, GUARD_MAIN_APP };
-	g = guard_new(&c, &p);
-	ck_assert_int_eq(guard_watch(g, f.path, 0, false), 0);
-	guard_target_set(g, &(struct guard_target){ pid, -1, guard_now_usec(), true });
+	g = guard_on_app(&c, &f, pid, true);
 	ck_assert_int_eq(guard_sample(g, guard_now_usec(), "test").action, POLICY_GC);
 	fixture_put(f.dir, "memory.current", "125829120\n");
 	(void)guard_sample(g, guard_now_usec(), "test");
