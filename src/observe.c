@@ -13,7 +13,8 @@
 #include "metrics.h"
 #include "observe.h"
 
-/* A hook to run after its event, once forking one is safe. */
+/* A hook to run after its event, once forking one is safe. Its info's
+ * cgroup is taken again from the guard when it runs. */
 struct observe_due {
 	bool due;
 	struct hook_info info;
@@ -313,6 +314,9 @@ hooks_due(struct observe *o, struct observe_guard *og)
 		if (!og->due[e].due)
 			continue;
 		og->due[e].due = false;
+		/* The guard's strings as they are now: a guard that located
+		 * another cgroup since has freed the ones the event saw. */
+		og->due[e].info.cgroup = guard_dir(og->g);
 		(void)hook_start(o, &og->due[e].info, NULL, NULL);
 	}
 }
