@@ -24,8 +24,10 @@
 #include "schedule.h"
 #include "stats.h"
 
-/* How long after a gc request its low point is looked for at most. */
-#define GUARD_LOW_SEEK_USEC 1000000ULL
+/* How long after a gc request its low point is looked for at most: once
+ * the request took effect, and before (an app that frees nothing). */
+#define GUARD_LOW_SEEK_USEC        1000000ULL
+#define GUARD_LOW_SEEK_EFFECT_USEC 100000ULL
 
 /* The levels that get a v1 threshold notification: gc, restart, kill. */
 #define GUARD_THRESHOLDS 3
@@ -78,11 +80,11 @@ struct guard {
 	const char *ending_why;     /* the app's restart or kill went out in this sample */
 	uint64_t gc_low_generation; /* the target the live set's low point is of */
 	/* After a gc request, until the metric's low point is found (it rose
-	 * again once the request took effect) or GUARD_LOW_SEEK_USEC passed:
-	 * sampled every poll_min with memory.stat, for the live set's
-	 * estimate. */
+	 * again once the request took effect) or GUARD_LOW_SEEK_USEC passed
+	 * (GUARD_LOW_SEEK_EFFECT_USEC without an effect): sampled every
+	 * poll_min with memory.stat, for the live set's estimate. */
 	bool low_seeking;
-	uint64_t low_seek_until_usec;
+	uint64_t low_seek_from_usec; /* the request's sample */
 
 	/* a restart or kill held for its hook (guard_sample.c) */
 	enum policy_action held;   /* POLICY_NONE: none */

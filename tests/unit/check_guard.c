@@ -660,6 +660,12 @@ START_TEST(test_live_estimate_low_point)
 	(void)sample_at(g, &f, 140, t + 4000);
 	(void)sample_at(g, &f, 145, t + 6000);
 	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 140 * MiB);
+	/* a request that frees nothing: looked for 100 ms, not longer */
+	t += 10 * 1000000ULL;
+	ck_assert_int_eq(sample_at(g, &f, 200, t).action, POLICY_GC);
+	ck_assert_uint_eq(sample_at(g, &f, 200, t + 50000).next_usec, c.poll_min_usec);
+	ck_assert_uint_gt(sample_at(g, &f, 200, t + 100000).next_usec, c.poll_min_usec);
+	ck_assert_uint_eq(guard_stats(g)->live_bytes_estimate, 140 * MiB);
 	guard_free(g);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
