@@ -67,7 +67,11 @@ c0=$(dk_run g0 "${app[@]}" --label oomguard.enable=true "$DK_BUSYBOX" \
 og=$!
 t_wait_log "$work/og.log" "container og-$DK_RUN-g0: guarded" 10 ||
 	t_fail "A1: listed at the start" "$(head -5 "$work/og.log" | cut -c1-200)"
-c1=$(dk_run g1 "${app[@]}" --label oomguard.enable=true "$DK_BUSYBOX" "${gc[@]}")
+# g1 is A3's: its live set (40% of 256 MiB, 102 MiB) stays under the gc
+# level of the 200 MiB it is updated to, so that the update leaves it
+# running; with gcsim's default 60% (154 MiB) it could cross the new
+# restart level at once, be restarted and stop before M2 and R1 look.
+c1=$(dk_run g1 "${app[@]}" --label oomguard.enable=true "$DK_BUSYBOX" "${gc[@]}" --live 40)
 c2=$(dk_run g2 "${app[@]}" --label oomguard.enable=true --label oomguard.gc.at=70% \
 	"$DK_BUSYBOX" "${gc[@]}")
 # A2: unlabelled, frozen alone.
