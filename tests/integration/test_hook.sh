@@ -128,10 +128,7 @@ grep -q '"kills":[1-9]' "$tmp/h3.json" || why+=("status counts no kill")
 cg_destroy "$dir"
 
 # H4
-if t_unlocked; then
-	t_skip "H4 under AddressSanitizer" \
-		"mlockall is a no-op there, so oomguard in the frozen cgroup can fault with it"
-else
+if ! t_skip_unlocked H4; then
 	dir=$(cg_create "og-hook-r-$$" 256M oom_disable) || exit 1
 	rm -f "$rec"
 	OOMGUARD_HOOK_EXEC=$tmp/hook.sh OOMGUARD_HOOK_ON=restart,kill,rescue \

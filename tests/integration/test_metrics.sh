@@ -162,10 +162,7 @@ cg_destroy "$dir"
 
 echo "# $((SECONDS - start)) s"
 # T3
-if t_unlocked; then
-	t_skip "T3 under AddressSanitizer" \
-		"mlockall is a no-op there, so oomguard in the frozen cgroup can fault with it"
-else
+if ! t_skip_unlocked T3; then
 	dir=$(cg_create "og-metrics-r-$$" 256M oom_disable) || exit 1
 	(
 		# Scrapes in a loop, from outside the cgroup, until the end of the run.

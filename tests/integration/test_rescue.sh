@@ -92,11 +92,7 @@ fi
 # it. The tests with oomguard inside the cgroup are then skipped; those
 # with oomguard outside it (T5, T7) still run.
 default_tests="0 1 2 3 5 6 7"
-if t_unlocked; then
-	default_tests="5 7"
-	t_skip "T0-T4, T6 under AddressSanitizer" \
-		"mlockall is a no-op there, so oomguard in the frozen cgroup can fault with it"
-fi
+t_skip_unlocked "T0-T4, T6" && default_tests="5 7"
 
 # want N: whether test N is to run (RESCUE_TESTS, a list such as "1 3";
 # T4 comes with T1).
