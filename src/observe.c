@@ -69,6 +69,25 @@ level_or_off(uint64_t bytes)
 	return bytes == POLICY_OFF ? UINT64_MAX : bytes;
 }
 
+/* The entry of g, or NULL. */
+static struct observe_guard *
+og_find(const struct observe *o, const struct guard *g)
+{
+	struct observe_guard *og = o->guards;
+
+	while (og != NULL && og->g != g)
+		og = og->next;
+	return og;
+}
+
+/* The name og's series and hooks carry: its own (the agent's), else the
+ * observe's (the unit). */
+static const char *
+og_name(const struct observe *o, const struct observe_guard *og)
+{
+	return og != NULL && og->labelled ? og->name : o->name;
+}
+
 /* The endpoint's provider: guard i's snapshot. */
 static int
 provide(void *arg, size_t i, struct metrics_guard *ret)
@@ -86,7 +105,7 @@ provide(void *arg, size_t i, struct metrics_guard *ret)
 	guard_view(og->g, &v);
 	memset(ret, 0, sizeof(*ret));
 	ret->cgroup = guard_dir(og->g);
-	ret->name = og->labelled ? og->name : o->name;
+	ret->name = og_name(o, og);
 	ret->pod = og->pod;
 	ret->metric = config_metric_name(v.metric);
 	ret->stats = guard_stats(og->g);
@@ -260,19 +279,14 @@ static struct hook_info
 info_for(const struct observe *o, struct guard *g, enum hook_event e)
 {
 	struct guard_status st = guard_status(g);
-	const struct observe_guard *og = o->guards;
 	struct guard_view v;
 	struct hook_info info = { .event = e,
 		.cgroup = guard_dir(g),
-		.name = o->name,
+		.name = og_name(o, og_find(o, g)),
 		.metric_bytes = st.metric_bytes,
 		.limit_bytes = st.limit_bytes,
 		.dry_run = o->cfg->dry_run };
 
-	while (og != NULL && og->g != g)
-		og = og->next;
-	if (og != NULL && og->labelled)
-		info.name = og->name;
 	guard_view(g, &v);
 	info.pid = v.target_pid;
 	/* The guard's own level and signal: a container's labels may set them. */
@@ -332,13 +346,11 @@ hook_after(struct observe *o, struct observe_guard *og, const struct hook_info *
 void
 observe_sampled(struct observe *o, struct guard *g, const struct guard_result *res)
 {
-	struct observe_guard *og = o->guards;
+	struct observe_guard *og = og_find(o, g);
 	struct guard_view v;
 	struct hook_info info;
 	uint64_t now = realtime_usec();
 
-	while (og != NULL && og->g != g)
-		og = og->next;
 	if (og == NULL || !res->sampled)
 		return;
 	guard_view(g, &v);
