@@ -224,11 +224,9 @@ static void
 policy_track_effect(
     struct policy_state *st, const struct policy_levels *lv, const struct policy_input *raw)
 {
-	uint64_t fall_bytes = st->gc_request_bytes / POLICY_EFFECT_DIVISOR;
-
 	if (!st->gc_ever || st->gc_effect || raw->frozen)
 		return;
-	if (raw->metric_bytes <= st->gc_request_bytes - fall_bytes ||
+	if (raw->metric_bytes <= policy_effect_bytes(st) ||
 	    (lv->rearm_bytes < lv->gc_bytes && st->gc_request_bytes >= lv->rearm_bytes &&
 	        raw->metric_bytes < lv->rearm_bytes))
 		st->gc_effect = true;
@@ -335,6 +333,12 @@ policy_eval(struct policy_state *st, const struct policy_levels *lv, const struc
 		act = POLICY_GC;
 	policy_record(st, act, clock_usec, raw->metric_bytes);
 	return act;
+}
+
+uint64_t
+policy_effect_bytes(const struct policy_state *st)
+{
+	return st->gc_request_bytes - st->gc_request_bytes / POLICY_EFFECT_DIVISOR;
 }
 
 void

@@ -127,6 +127,11 @@ struct policy_state {
 /* Resets st to "no sample seen yet". Never fails. */
 void policy_init(struct policy_state *st);
 
+/* The metric at or under which the last gc request has taken effect by
+ * its fall (a sixteenth below the metric at the request): the rules' own
+ * test and the read rule's (schedule.c). Pure. */
+uint64_t policy_effect_bytes(const struct policy_state *st);
+
 /*
  * Feeds one sample. Returns the strongest action due now (POLICY_NONE if
  * none; for a frozen cgroup with in->rescue, the mildest one the target

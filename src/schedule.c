@@ -65,7 +65,6 @@ schedule_read_stat(const struct policy_levels *lv, const struct policy_state *st
 	if (st->in_episode)
 		floor = min_u64(floor, lv->rearm_bytes);
 	if (st->gc_ever && !st->gc_effect)
-		floor = min_u64(
-		    floor, st->gc_request_bytes - st->gc_request_bytes / POLICY_EFFECT_DIVISOR);
+		floor = min_u64(floor, policy_effect_bytes(st));
 	return usage_bytes >= floor;
 }
