@@ -178,6 +178,12 @@ config_hook_event_name(enum hook_event e)
 	return hook_event_names[e];
 }
 
+bool
+config_hook_wanted(const struct config *c, enum hook_event e)
+{
+	return c->hook_exec[0] != '\0' && (c->hook_on & 1U << e);
+}
+
 void
 config_defaults(struct config *c)
 {

@@ -184,6 +184,8 @@ const char *config_restart_name(enum restart_mode m);
 const char *config_reserve_mode_name(enum reserve_mode m);
 /* The name of a hook event as [hook] on lists it ("gc-episode", ...). */
 const char *config_hook_event_name(enum hook_event e);
+/* Whether [hook] runs a hook on e: exec set and e among on. */
+bool config_hook_wanted(const struct config *c, enum hook_event e);
 /* Print a PSI trigger as "some 100ms 1s", or "" when disabled. */
 char *config_psi_format(const struct psi_trigger *t, char *buf, size_t len);
 

@@ -347,9 +347,9 @@ hold_wanted(const struct guard *g, enum policy_action a, bool safe)
 {
 	enum hook_event e = a == POLICY_RESTART ? HOOK_RESTART : HOOK_KILL;
 
-	if (!g->hooks_before || !safe || g->cfg->dry_run || g->cfg->hook_exec[0] == '\0')
+	if (!g->hooks_before || !safe || g->cfg->dry_run)
 		return false;
-	return (a == POLICY_RESTART || a == POLICY_KILL) && (g->cfg->hook_on & 1U << e);
+	return (a == POLICY_RESTART || a == POLICY_KILL) && config_hook_wanted(g->cfg, e);
 }
 
 static void

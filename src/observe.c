@@ -252,13 +252,6 @@ observe_reconfigure(struct observe *o, const struct config *cfg)
 	o->cfg = cfg;
 }
 
-/* Whether [hook] asks for event e. */
-static bool
-hook_wanted(const struct observe *o, enum hook_event e)
-{
-	return o->cfg->hook_exec[0] != '\0' && (o->cfg->hook_on & 1U << e);
-}
-
 /* Run the hook for info now, done(arg) told at its end. Return 0, or
  * -errno (logged) when it was not started. */
 static int
@@ -339,7 +332,7 @@ hooks_due(struct observe *o, struct observe_guard *og)
 static void
 hook_after(struct observe *o, struct observe_guard *og, const struct hook_info *info)
 {
-	if (hook_wanted(o, info->event))
+	if (config_hook_wanted(o->cfg, info->event))
 		og->due[info->event] = (struct observe_due){ true, *info };
 }
 
