@@ -281,9 +281,10 @@ sample_inputs(struct guard *g, const struct memcg_sample *s, const struct sample
  * that took effect (the policy says when one has), while the target that
  * got it runs and is not told to leave. The low point is looked for
  * (sampled every poll_min, guard_schedule()) from the request until the
- * metric rises again after its fall, or GUARD_LOW_SEEK_USEC (100 ms
- * while the request shows no effect, so that an app that frees nothing
- * is not sampled every poll_min through its episode): the
+ * metric rises again after its fall, or GUARD_LOW_SEEK_USEC (1 s;
+ * GUARD_LOW_SEEK_NO_EFFECT_USEC, 100 ms, while the request shows no
+ * effect, so that an app that frees nothing is not sampled every
+ * poll_min through its episode): the
  * estimate is then that low point; while it is looked for, the estimate
  * only falls (a later sample may still find it lower). Once the target
  * ends (or is told to) the cgroup's memory is no longer its live set:
@@ -312,7 +313,7 @@ sample_live_estimate(struct guard *g, enum policy_action a, uint64_t now)
 	else if (g->policy.gc_effect)
 		g->low_seeking = false; /* it rose again: that was the low point */
 	if (now - g->low_seek_from_usec >=
-	    (g->policy.gc_effect ? GUARD_LOW_SEEK_USEC : GUARD_LOW_SEEK_EFFECT_USEC))
+	    (g->policy.gc_effect ? GUARD_LOW_SEEK_USEC : GUARD_LOW_SEEK_NO_EFFECT_USEC))
 		g->low_seeking = false;
 	if (g->policy.gc_ever && g->policy.gc_effect &&
 	    (!g->low_seeking || *est == 0 || g->gc_low_bytes < *est))

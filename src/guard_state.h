@@ -25,9 +25,10 @@
 #include "stats.h"
 
 /* How long after a gc request its low point is looked for at most: once
- * the request took effect, and before (an app that frees nothing). */
-#define GUARD_LOW_SEEK_USEC        1000000ULL
-#define GUARD_LOW_SEEK_EFFECT_USEC 100000ULL
+ * the request took effect, and while it shows none (an app that frees
+ * nothing). */
+#define GUARD_LOW_SEEK_USEC           1000000ULL
+#define GUARD_LOW_SEEK_NO_EFFECT_USEC 100000ULL
 
 /* The levels that get a v1 threshold notification: gc, restart, kill. */
 #define GUARD_THRESHOLDS 3
@@ -81,7 +82,7 @@ struct guard {
 	uint64_t gc_low_generation; /* the target the live set's low point is of */
 	/* After a gc request, until the metric's low point is found (it rose
 	 * again once the request took effect) or GUARD_LOW_SEEK_USEC passed
-	 * (GUARD_LOW_SEEK_EFFECT_USEC without an effect): sampled every
+	 * (GUARD_LOW_SEEK_NO_EFFECT_USEC without an effect): sampled every
 	 * poll_min with memory.stat, for the live set's estimate. */
 	bool low_seeking;
 	uint64_t low_seek_from_usec; /* the request's sample */

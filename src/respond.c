@@ -287,7 +287,6 @@ self_inside(const struct guard *g)
 {
 	struct cgroup self;
 	size_t n = strlen(g->cg.dir);
-
 	bool inside;
 
 	if (cgroup_find_pid(g->p.proc_root, g->p.fs_root, 0, &self) < 0)
